@@ -1,0 +1,16 @@
+//! Accounts and sessions (API.md §3): registration, login, refresh rotation with reuse
+//! detection, logout, logout-all, profile, password change and account deletion.
+
+pub mod model;
+pub mod password;
+mod service;
+pub mod store;
+pub mod token;
+
+pub use model::*;
+pub use password::PasswordHasher;
+pub use service::{AuthService, PasswordGrant};
+pub use store::{AuthStore, UserChanges};
+#[cfg(any(test, feature = "mock"))]
+pub use store::MockAuthStore;
+pub use token::{AccessClaims, TokenCodec};

@@ -1,0 +1,182 @@
+//! The facade a host holds: configuration, database, services. Cheap to clone.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::StatusCode;
+
+use crate::auth::{AuthService, AuthStore};
+use crate::config::Config;
+use crate::db::Database;
+use crate::error::{Error, Result};
+use crate::throttle::{MemoryThrottle, Throttle};
+use crate::wire;
+
+/// Vault: accounts, sessions and the domain modules over one database.
+///
+/// ```no_run
+/// # async fn run() -> vault_core::Result<()> {
+/// use vault_core::{Config, Secret, Vault};
+/// let config = Config::new("sqlite://vault.db", Secret::generate(32)?);
+/// let vault = Vault::open(config).await?;
+/// # let _ = vault; Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Vault {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    database: Database,
+    auth: AuthService,
+    openapi: Bytes,
+    #[cfg(feature = "swagger-ui")]
+    docs: crate::docs::DocsUi,
+}
+
+/// Builds a [`Vault`] with non-default parts (an existing pool, another throttle backend).
+#[derive(Debug)]
+pub struct VaultBuilder {
+    config: Config,
+    database: Option<Database>,
+    throttle: Option<Arc<dyn Throttle>>,
+    auth_store: Option<Arc<dyn AuthStore>>,
+    migrate: bool,
+}
+
+impl std::fmt::Debug for dyn Throttle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Throttle")
+    }
+}
+
+impl std::fmt::Debug for dyn AuthStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuthStore")
+    }
+}
+
+impl VaultBuilder {
+    /// Uses an existing database handle (e.g. the host's own sqlx pool:
+    /// `Database::Postgres(pool)`) instead of connecting to `config.database_url`.
+    pub fn database(mut self, database: Database) -> Self {
+        self.database = Some(database);
+        self
+    }
+
+    /// Uses another rate-limit backend (default: in memory).
+    pub fn throttle(mut self, throttle: Arc<dyn Throttle>) -> Self {
+        self.throttle = Some(throttle);
+        self
+    }
+
+    /// Uses another auth store (tests, or a host's own implementation).
+    pub fn auth_store(mut self, store: Arc<dyn AuthStore>) -> Self {
+        self.auth_store = Some(store);
+        self
+    }
+
+    /// Whether to run the embedded migrations at start-up (default: yes).
+    pub fn migrate(mut self, migrate: bool) -> Self {
+        self.migrate = migrate;
+        self
+    }
+
+    /// Connects (unless given a database), migrates and assembles the services.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for unsafe settings, [`Error::Unavailable`] when the database cannot be
+    /// reached, [`Error::Internal`] when a migration fails.
+    pub async fn build(self) -> Result<Vault> {
+        self.config.validate()?;
+        let database = match self.database {
+            Some(database) => database,
+            None => Database::connect(&self.config.database_url, self.config.max_connections).await?,
+        };
+        if self.migrate {
+            database.migrate().await?;
+        }
+        let throttle = self.throttle.unwrap_or_else(|| Arc::new(MemoryThrottle::new()));
+        let auth_store = self.auth_store.unwrap_or_else(|| database.auth_store());
+        let auth = AuthService::new(auth_store, throttle, &self.config)?;
+        let openapi = serde_json::to_vec(&crate::openapi::document(&self.config.api_prefix))
+            .map_err(Error::internal)?;
+        Ok(Vault {
+            inner: Arc::new(Inner {
+                #[cfg(feature = "swagger-ui")]
+                docs: crate::docs::DocsUi::new(&self.config.api_prefix),
+                config: self.config,
+                database,
+                auth,
+                openapi: Bytes::from(openapi),
+            }),
+        })
+    }
+}
+
+impl Vault {
+    /// Connects to `config.database_url`, runs the migrations and builds every service.
+    ///
+    /// # Errors
+    /// As [`VaultBuilder::build`].
+    pub async fn open(config: Config) -> Result<Self> {
+        Self::builder(config).build().await
+    }
+
+    /// A builder for non-default parts.
+    pub fn builder(config: Config) -> VaultBuilder {
+        VaultBuilder {
+            config,
+            database: None,
+            throttle: None,
+            auth_store: None,
+            migrate: true,
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The database handle.
+    pub fn database(&self) -> &Database {
+        &self.inner.database
+    }
+
+    /// Accounts and sessions.
+    pub fn auth(&self) -> &AuthService {
+        &self.inner.auth
+    }
+
+    /// `GET /openapi.json`: the OpenAPI document.
+    pub fn openapi_response(&self) -> http::Response<Bytes> {
+        let mut response = http::Response::new(self.inner.openapi.clone());
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        response
+    }
+
+    /// `GET /docs/{tail}`: the interactive docs page and its assets.
+    #[cfg(feature = "swagger-ui")]
+    pub fn docs_response(&self, tail: &str) -> http::Response<Bytes> {
+        self.inner.docs.response(tail)
+    }
+
+    /// `GET /health/live`: always 200.
+    pub fn live_response(&self) -> http::Response<Bytes> {
+        wire::json(StatusCode::OK, &serde_json::json!({"status": "ok"}))
+    }
+
+    /// `GET /health/ready`: 200 when the database answers, else 503.
+    pub async fn ready_response(&self) -> http::Response<Bytes> {
+        match self.inner.database.ping().await {
+            Ok(()) => wire::json(StatusCode::OK, &serde_json::json!({"status": "ok"})),
+            Err(error) => error.to_response(),
+        }
+    }
+}
