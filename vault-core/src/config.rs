@@ -73,7 +73,11 @@ impl FromStr for Rate {
     type Err = Error;
 
     fn from_str(text: &str) -> Result<Self> {
-        let bad = || Error::Config(format!("invalid rate {text:?}: expected N/s, N/min, N/h, N/day or off"));
+        let bad = || {
+            Error::Config(format!(
+                "invalid rate {text:?}: expected N/s, N/min, N/h, N/day or off"
+            ))
+        };
         let (count, unit) = text.trim().split_once('/').ok_or_else(bad)?;
         let count: u32 = count.trim().parse().map_err(|_| bad())?;
         let seconds = match unit.trim() {
@@ -266,9 +270,18 @@ mod tests {
     #[test]
     fn rates_parse() {
         assert_eq!("10/min".parse::<Rate>().unwrap(), Rate::per_minute(10));
-        assert_eq!("5/s".parse::<Rate>().unwrap().period, Duration::from_secs(1));
-        assert_eq!("2/h".parse::<Rate>().unwrap().period, Duration::from_secs(3600));
-        assert_eq!("1/day".parse::<Rate>().unwrap().period, Duration::from_secs(86_400));
+        assert_eq!(
+            "5/s".parse::<Rate>().unwrap().period,
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            "2/h".parse::<Rate>().unwrap().period,
+            Duration::from_secs(3600)
+        );
+        assert_eq!(
+            "1/day".parse::<Rate>().unwrap().period,
+            Duration::from_secs(86_400)
+        );
         assert_eq!(Rate::parse_limit("off").unwrap(), None);
         for bad in ["", "10", "x/min", "10/week", "0/min", "-1/min"] {
             assert!(Rate::parse_limit(bad).is_err(), "{bad}");

@@ -15,7 +15,9 @@ pub struct DocsUi {
 
 impl std::fmt::Debug for DocsUi {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DocsUi").field("prefix", &self.prefix).finish_non_exhaustive()
+        f.debug_struct("DocsUi")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
     }
 }
 

@@ -7,7 +7,9 @@
 #![allow(missing_docs, dead_code)]
 
 use utoipa::openapi::path::Operation;
-use utoipa::openapi::security::{Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme};
+use utoipa::openapi::security::{
+    Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
+};
 use utoipa::openapi::{Content, OpenApi as Document, Ref, RefOr};
 use utoipa::{Modify, OpenApi, ToSchema};
 
@@ -122,9 +124,15 @@ struct ProblemBodies;
 impl Modify for ProblemBodies {
     fn modify(&self, openapi: &mut Document) {
         for item in openapi.paths.paths.values_mut() {
-            for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete]
-                .into_iter()
-                .flatten()
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
             {
                 add_problem_bodies(op);
             }
@@ -140,7 +148,9 @@ fn add_problem_bodies(op: &mut Operation) {
             .or_insert_with(|| RefOr::T(utoipa::openapi::Response::new(description)));
     }
     for (status, response) in op.responses.responses.iter_mut() {
-        if let (true, RefOr::T(response)) = (status.starts_with('4') || status.starts_with('5'), response) {
+        if let (true, RefOr::T(response)) =
+            (status.starts_with('4') || status.starts_with('5'), response)
+        {
             if response.content.is_empty() {
                 response.content.insert(
                     PROBLEM_JSON.to_string(),
@@ -158,7 +168,11 @@ pub fn document(api_prefix: &str) -> Document {
     doc.paths.paths = paths
         .into_iter()
         .map(|(path, item)| {
-            let full = if path.starts_with("/health") { path } else { format!("{api_prefix}{path}") };
+            let full = if path.starts_with("/health") {
+                path
+            } else {
+                format!("{api_prefix}{path}")
+            };
             (full, item)
         })
         .collect();

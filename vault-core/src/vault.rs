@@ -93,12 +93,16 @@ impl VaultBuilder {
         self.config.validate()?;
         let database = match self.database {
             Some(database) => database,
-            None => Database::connect(&self.config.database_url, self.config.max_connections).await?,
+            None => {
+                Database::connect(&self.config.database_url, self.config.max_connections).await?
+            }
         };
         if self.migrate {
             database.migrate().await?;
         }
-        let throttle = self.throttle.unwrap_or_else(|| Arc::new(MemoryThrottle::new()));
+        let throttle = self
+            .throttle
+            .unwrap_or_else(|| Arc::new(MemoryThrottle::new()));
         let auth_store = self.auth_store.unwrap_or_else(|| database.auth_store());
         let auth = AuthService::new(auth_store, throttle, &self.config)?;
         let openapi = serde_json::to_vec(&crate::openapi::document(&self.config.api_prefix))

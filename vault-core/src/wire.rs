@@ -71,6 +71,15 @@ pub fn check_declared_length(headers: &HeaderMap, limit: u64) -> Result<()> {
     }
 }
 
+/// Checks the media type and decodes a JSON body into `T`.
+///
+/// # Errors
+/// [`Error::UnsupportedMediaType`] unless JSON, then as [`decode_json`].
+pub fn decode_json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T> {
+    require_json(headers)?;
+    decode_json(body)
+}
+
 /// Decodes a JSON body into `T`, mapping every failure to the contract's error.
 ///
 /// # Errors
@@ -82,7 +91,10 @@ pub fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     if first != Some(&b'{') {
         return match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
-            Ok(_) => Err(Error::field("non_field_errors", "Invalid data. Expected a JSON object.")),
+            Ok(_) => Err(Error::field(
+                "non_field_errors",
+                "Invalid data. Expected a JSON object.",
+            )),
             Err(error) => Err(Error::Parse(format!("JSON parse error - {error}"))),
         };
     }
@@ -121,7 +133,11 @@ fn strip_position(message: &str) -> &str {
 
 /// Turns a serde data error into (field, human message).
 fn describe_data_error(path: &str, message: &str) -> (String, String) {
-    let parent = if path == "." { String::new() } else { path.to_string() };
+    let parent = if path == "." {
+        String::new()
+    } else {
+        path.to_string()
+    };
     let join = |name: &str| {
         if parent.is_empty() {
             name.to_string()
@@ -134,13 +150,21 @@ fn describe_data_error(path: &str, message: &str) -> (String, String) {
     }
     if let Some(name) = backticked(message, "unknown field `") {
         // serde_path_to_error already points at the unknown key itself.
-        let field = if path.ends_with(name) { path.to_string() } else { join(name) };
+        let field = if path.ends_with(name) {
+            path.to_string()
+        } else {
+            join(name)
+        };
         return (field, "Unknown field.".into());
     }
     if let Some(name) = backticked(message, "duplicate field `") {
         return (join(name), "This field is given more than once.".into());
     }
-    let field = if parent.is_empty() { "non_field_errors".to_string() } else { parent };
+    let field = if parent.is_empty() {
+        "non_field_errors".to_string()
+    } else {
+        parent
+    };
     let text = if message.starts_with("invalid type: null") {
         "This field may not be null.".to_string()
     } else if let Some(rest) = message.strip_prefix("invalid type: ") {
@@ -284,8 +308,14 @@ mod tests {
 
     #[test]
     fn broken_json_is_a_parse_error() {
-        assert!(matches!(decode_json::<Sample>(b"{\"title\":"), Err(Error::Parse(_))));
-        assert!(matches!(decode_json::<Sample>(b"not json"), Err(Error::Parse(_))));
+        assert!(matches!(
+            decode_json::<Sample>(b"{\"title\":"),
+            Err(Error::Parse(_))
+        ));
+        assert!(matches!(
+            decode_json::<Sample>(b"not json"),
+            Err(Error::Parse(_))
+        ));
         assert!(matches!(
             decode_json::<Sample>(br#"{"title":"a","count":1} trailing"#),
             Err(Error::Parse(_))
@@ -295,7 +325,10 @@ mod tests {
     #[test]
     fn data_errors_name_the_field() {
         let (field, message) = field_of(decode_json::<Sample>(br#"{"count":1}"#).unwrap_err());
-        assert_eq!((field.as_str(), message.as_str()), ("title", "This field is required."));
+        assert_eq!(
+            (field.as_str(), message.as_str()),
+            ("title", "This field is required.")
+        );
         let (field, _) = field_of(
             decode_json::<Sample>(br#"{"title":"a","count":1,"role":"admin"}"#).unwrap_err(),
         );
@@ -306,7 +339,10 @@ mod tests {
         assert!(message.starts_with("Invalid type"), "{message}");
         let (field, message) =
             field_of(decode_json::<Sample>(br#"{"title":null,"count":1}"#).unwrap_err());
-        assert_eq!((field.as_str(), message.as_str()), ("title", "This field may not be null."));
+        assert_eq!(
+            (field.as_str(), message.as_str()),
+            ("title", "This field may not be null.")
+        );
         let (field, _) = field_of(decode_json::<Sample>(b"[1,2]").unwrap_err());
         assert_eq!(field, "non_field_errors");
     }
@@ -324,13 +360,25 @@ mod tests {
     #[test]
     fn media_types() {
         let mut headers = HeaderMap::new();
-        assert!(matches!(body_kind(&headers), Err(Error::UnsupportedMediaType(_))));
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+        assert!(matches!(
+            body_kind(&headers),
+            Err(Error::UnsupportedMediaType(_))
+        ));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
         assert_eq!(body_kind(&headers).unwrap(), BodyKind::Json);
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/merge-patch+json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/merge-patch+json"),
+        );
         assert_eq!(body_kind(&headers).unwrap(), BodyKind::Json);
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-        assert!(matches!(body_kind(&headers), Err(Error::UnsupportedMediaType(_))));
+        assert!(matches!(
+            body_kind(&headers),
+            Err(Error::UnsupportedMediaType(_))
+        ));
     }
 
     #[test]

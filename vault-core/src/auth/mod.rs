@@ -9,8 +9,8 @@ pub mod token;
 
 pub use model::*;
 pub use password::PasswordHasher;
-pub use service::{AuthService, PasswordGrant};
-pub use store::{AuthStore, UserChanges};
+pub use service::{bearer_token, AuthService, PasswordGrant, TokenRequest};
 #[cfg(any(test, feature = "mock"))]
 pub use store::MockAuthStore;
+pub use store::{AuthStore, UserChanges};
 pub use token::{AccessClaims, TokenCodec};

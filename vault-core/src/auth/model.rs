@@ -104,10 +104,14 @@ impl Password {
     pub fn parse(raw: &str, username: &str, email: &str) -> Result<Self, String> {
         let len = raw.chars().count();
         if len < 8 {
-            return Err("This password is too short. It must contain at least 8 characters.".into());
+            return Err(
+                "This password is too short. It must contain at least 8 characters.".into(),
+            );
         }
         if len > 128 {
-            return Err("This password is too long. It must contain at most 128 characters.".into());
+            return Err(
+                "This password is too long. It must contain at most 128 characters.".into(),
+            );
         }
         let lower = raw.to_lowercase();
         let local_part = email.split('@').next().unwrap_or_default().to_lowercase();
@@ -432,9 +436,23 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(Email::parse("Ada@Example.COM").unwrap().as_str(), "Ada@example.com");
+        assert_eq!(
+            Email::parse("Ada@Example.COM").unwrap().as_str(),
+            "Ada@example.com"
+        );
         assert!(Email::parse("a.b+tag@sub.example.org").is_ok());
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "ada@@example.com", "ada@exa_mple.com", ".ada@example.com", "ada@example.c0m"] {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "ada@@example.com",
+            "ada@exa_mple.com",
+            ".ada@example.com",
+            "ada@example.c0m",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
@@ -449,6 +467,10 @@ mod tests {
         assert!(Password::parse("qwertyuiop", "ada", "ada@example.com").is_err());
         assert!(Password::parse("lovelace-ada", "lovelace-ada", "x@example.com").is_err());
         assert!(Password::parse("ada@example.com", "ada", "ada@example.com").is_err());
-        assert!(!format!("{:?}", Password::parse("sturdy-quokka-2931", "a", "b").unwrap()).contains("quokka"));
+        assert!(!format!(
+            "{:?}",
+            Password::parse("sturdy-quokka-2931", "a", "b").unwrap()
+        )
+        .contains("quokka"));
     }
 }

@@ -26,10 +26,19 @@ impl PasswordHasher {
     /// # Errors
     /// [`Error::Config`] when argon2 refuses the parameters.
     pub fn new(params: PasswordHashParams, concurrency: usize) -> Result<Self> {
-        let argon_params = Params::new(params.memory_kib, params.iterations, params.parallelism, None)
-            .map_err(|e| Error::Config(format!("argon2 parameters: {e}")))?;
+        let argon_params = Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            None,
+        )
+        .map_err(|e| Error::Config(format!("argon2 parameters: {e}")))?;
         Ok(Self {
-            argon: Arc::new(Argon2::new(Algorithm::Argon2id, Version::V0x13, argon_params)),
+            argon: Arc::new(Argon2::new(
+                Algorithm::Argon2id,
+                Version::V0x13,
+                argon_params,
+            )),
             params,
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             dummy: OnceCell::new(),
@@ -123,13 +132,26 @@ mod tests {
     async fn hashes_with_argon2id_at_owasp_minimum_and_verifies() {
         let hasher = PasswordHasher::new(PasswordHashParams::default(), 1).unwrap();
         let hash = hasher.hash("sturdy-quokka-2931").await.unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert!(hasher.verify("sturdy-quokka-2931", Some(&hash)).await.unwrap());
-        assert!(!hasher.verify("sturdy-quokka-2932", Some(&hash)).await.unwrap());
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(hasher
+            .verify("sturdy-quokka-2931", Some(&hash))
+            .await
+            .unwrap());
+        assert!(!hasher
+            .verify("sturdy-quokka-2932", Some(&hash))
+            .await
+            .unwrap());
         assert!(!hasher.verify("sturdy-quokka-2931", None).await.unwrap());
         assert!(!hasher.needs_rehash(&hash));
         let stronger = PasswordHasher::new(
-            PasswordHashParams { memory_kib: 19_456, iterations: 3, parallelism: 1 },
+            PasswordHashParams {
+                memory_kib: 19_456,
+                iterations: 3,
+                parallelism: 1,
+            },
             1,
         )
         .unwrap();

@@ -23,8 +23,14 @@ use crate::wire;
 const PURGE_INTERVAL_SECS: i64 = 3600;
 
 /// Names an OAuth2 password-grant form may carry; others are refused like unknown JSON fields.
-const PASSWORD_GRANT_FIELDS: &[&str] =
-    &["grant_type", "username", "password", "scope", "client_id", "client_secret"];
+const PASSWORD_GRANT_FIELDS: &[&str] = &[
+    "grant_type",
+    "username",
+    "password",
+    "scope",
+    "client_id",
+    "client_secret",
+];
 
 /// A decoded OAuth2 password-grant form (`grant_type=password&username=…&password=…`).
 #[derive(Debug)]
@@ -43,11 +49,19 @@ impl PasswordGrant {
     /// `password`.
     pub fn from_form(body: &[u8]) -> Result<Self> {
         let pairs = wire::decode_form(body, PASSWORD_GRANT_FIELDS)?;
-        let get = |name: &str| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+        let get = |name: &str| {
+            pairs
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
         let mut errors = FieldErrors::new();
         match get("grant_type").as_deref() {
             Some("password") => {}
-            Some(_) => errors.add("grant_type", "Unsupported grant type: only \"password\" is accepted."),
+            Some(_) => errors.add(
+                "grant_type",
+                "Unsupported grant type: only \"password\" is accepted.",
+            ),
             None => errors.add("grant_type", "This field is required."),
         }
         let username = get("username");
@@ -62,6 +76,44 @@ impl PasswordGrant {
             username: username.unwrap_or_default(),
             password: password.unwrap_or_default(),
         })
+    }
+}
+
+/// The body of POST /auth/token: JSON `{username, password}` or the OAuth2 password-grant form.
+#[derive(Debug)]
+pub enum TokenRequest {
+    /// `application/json`: answered with `{access, refresh, …}`.
+    Json(LoginRequest),
+    /// `application/x-www-form-urlencoded`: answered with OAuth2's `{access_token, …}`.
+    Form(PasswordGrant),
+}
+
+impl TokenRequest {
+    /// Decodes the body by its declared media type.
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedMediaType`], [`Error::Parse`] or [`Error::Validation`].
+    pub fn decode(headers: &HeaderMap, body: &[u8]) -> Result<Self> {
+        match wire::body_kind(headers)? {
+            wire::BodyKind::Json => wire::decode_json(body).map(Self::Json),
+            wire::BodyKind::Form => PasswordGrant::from_form(body).map(Self::Form),
+        }
+    }
+
+    /// Username (or email) and password.
+    pub fn credentials(&self) -> (&str, &str) {
+        match self {
+            Self::Json(r) => (&r.username, &r.password),
+            Self::Form(g) => (&g.username, &g.password),
+        }
+    }
+
+    /// The response in the shape the request's form expects.
+    pub fn reply(&self, pair: TokenPair) -> http::Response<bytes::Bytes> {
+        match self {
+            Self::Json(_) => wire::json(http::StatusCode::OK, &pair),
+            Self::Form(_) => wire::json(http::StatusCode::OK, &OAuthTokenResponse::from(pair)),
+        }
     }
 }
 
@@ -126,7 +178,11 @@ impl AuthService {
     ///
     /// # Errors
     /// [`Error::Config`] when the configuration is unsafe (see [`Config::validate`]).
-    pub fn new(store: Arc<dyn AuthStore>, throttle: Arc<dyn Throttle>, config: &Config) -> Result<Self> {
+    pub fn new(
+        store: Arc<dyn AuthStore>,
+        throttle: Arc<dyn Throttle>,
+        config: &Config,
+    ) -> Result<Self> {
         config.validate()?;
         Ok(Self {
             store,
@@ -169,7 +225,10 @@ impl AuthService {
         let (Some(rate), Some(ip)) = (self.limits.auth_ip, ip) else {
             return Ok(());
         };
-        self.throttle.hit(&format!("auth-ip:{ip}"), rate).await?.into_result()
+        self.throttle
+            .hit(&format!("auth-ip:{ip}"), rate)
+            .await?
+            .into_result()
     }
 
     fn user_key(login: &str, user: Option<&UserRecord>) -> String {
@@ -187,12 +246,39 @@ impl AuthService {
     /// # Errors
     /// [`Error::Validation`] on bad fields, [`Error::Conflict`] on a taken username or email,
     /// [`Error::Throttled`] over the per-IP limit.
-    pub async fn register(&self, req: RegisterRequest, ip: Option<IpAddr>) -> Result<RegisterResponse> {
+    pub async fn register(
+        &self,
+        req: RegisterRequest,
+        ip: Option<IpAddr>,
+    ) -> Result<RegisterResponse> {
         self.throttle_ip(ip).await?;
+        self.register_unthrottled(req).await
+    }
+
+    /// [`AuthService::register`] from a raw HTTP body: the request counts against the client IP
+    /// before the body is even decoded, so malformed requests are throttled too.
+    ///
+    /// # Errors
+    /// As [`AuthService::register`], plus the body errors of [`wire::decode_json_body`].
+    pub async fn register_http(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        ip: Option<IpAddr>,
+    ) -> Result<RegisterResponse> {
+        self.throttle_ip(ip).await?;
+        self.register_unthrottled(wire::decode_json_body(headers, body)?)
+            .await
+    }
+
+    async fn register_unthrottled(&self, req: RegisterRequest) -> Result<RegisterResponse> {
         let mut errors = FieldErrors::new();
         let username = errors.check("username", Username::parse(&req.username));
         let email = errors.check("email", Email::parse(&req.email));
-        let password = errors.check("password", Password::parse(&req.password, &req.username, &req.email));
+        let password = errors.check(
+            "password",
+            Password::parse(&req.password, &req.username, &req.email),
+        );
         let display_name = errors.check(
             "display_name",
             parse_display_name(req.display_name.as_deref().unwrap_or_default()),
@@ -215,7 +301,9 @@ impl AuthService {
         let (refresh, token_hash) = TokenCodec::new_refresh()?;
         let first = self.new_session_row(user.id, Uuid::now_v7(), token_hash, now);
         let record = self.store.create_user(&user, Some(first)).await?;
-        let access = self.tokens.issue_access(record.id, record.role, record.token_version, now)?;
+        let access = self
+            .tokens
+            .issue_access(record.id, record.role, record.token_version, now)?;
         Ok(RegisterResponse {
             user: record.into(),
             access,
@@ -241,7 +329,8 @@ impl AuthService {
         let username_v = errors.check("username", Username::parse(username));
         let email_v = errors.check("email", Email::parse(email));
         let password_v = errors.check("password", Password::parse(password, username, email));
-        let (Some(username), Some(email), Some(password)) = (username_v, email_v, password_v) else {
+        let (Some(username), Some(email), Some(password)) = (username_v, email_v, password_v)
+        else {
             return Err(Error::Validation(errors));
         };
         let user = NewUser {
@@ -264,8 +353,35 @@ impl AuthService {
     /// # Errors
     /// [`Error::AuthenticationFailed`], [`Error::Validation`] for blank fields,
     /// [`Error::Throttled`] over the per-IP or per-account limit.
-    pub async fn login(&self, login: &str, password: &str, ip: Option<IpAddr>) -> Result<TokenPair> {
+    pub async fn login(
+        &self,
+        login: &str,
+        password: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<TokenPair> {
         self.throttle_ip(ip).await?;
+        self.login_unthrottled(login, password).await
+    }
+
+    /// POST /auth/token from a raw HTTP body (JSON or the OAuth2 form): counts against the
+    /// client IP first, then decodes, logs in and answers in the shape the request expects.
+    ///
+    /// # Errors
+    /// As [`AuthService::login`], plus the body errors of [`TokenRequest::decode`].
+    pub async fn token_http(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        ip: Option<IpAddr>,
+    ) -> Result<http::Response<bytes::Bytes>> {
+        self.throttle_ip(ip).await?;
+        let request = TokenRequest::decode(headers, body)?;
+        let (login, password) = request.credentials();
+        let pair = self.login_unthrottled(login, password).await?;
+        Ok(request.reply(pair))
+    }
+
+    async fn login_unthrottled(&self, login: &str, password: &str) -> Result<TokenPair> {
         let mut errors = FieldErrors::new();
         for (field, value) in [("username", login), ("password", password)] {
             if value.is_empty() {
@@ -312,11 +428,34 @@ impl AuthService {
     /// [`Error::Throttled`] over the per-IP limit.
     pub async fn refresh(&self, refresh: &str, ip: Option<IpAddr>) -> Result<TokenPair> {
         self.throttle_ip(ip).await?;
+        self.refresh_unthrottled(refresh).await
+    }
+
+    /// [`AuthService::refresh`] from a raw HTTP body `{refresh}`, counted before decoding.
+    ///
+    /// # Errors
+    /// As [`AuthService::refresh`], plus the body errors of [`wire::decode_json_body`].
+    pub async fn refresh_http(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        ip: Option<IpAddr>,
+    ) -> Result<TokenPair> {
+        self.throttle_ip(ip).await?;
+        let request: RefreshRequest = wire::decode_json_body(headers, body)?;
+        self.refresh_unthrottled(&request.refresh).await
+    }
+
+    async fn refresh_unthrottled(&self, refresh: &str) -> Result<TokenPair> {
         let presented = TokenCodec::hash_refresh(refresh);
         let now = time::now();
         let (new_refresh, new_hash) = TokenCodec::new_refresh()?;
         let expires_at = now + self.refresh_ttl;
-        match self.store.rotate_refresh_token(&presented, &new_hash, now, expires_at).await? {
+        match self
+            .store
+            .rotate_refresh_token(&presented, &new_hash, now, expires_at)
+            .await?
+        {
             Rotation::Rotated { user_id } => {
                 self.purge_now_and_then(now).await;
                 match self.states.get(self.store.as_ref(), user_id).await? {
@@ -355,7 +494,9 @@ impl AuthService {
     /// # Errors
     /// Database failures.
     pub async fn logout_all(&self, principal: &Principal) -> Result<()> {
-        self.store.end_all_sessions(principal.user_id, time::now()).await?;
+        self.store
+            .end_all_sessions(principal.user_id, time::now())
+            .await?;
         self.states.forget(principal.user_id);
         Ok(())
     }
@@ -415,10 +556,16 @@ impl AuthService {
         let mut errors = FieldErrors::new();
         let email = errors.check("email", req.email.non_null()).flatten();
         let email = email.and_then(|e| errors.check("email", Email::parse(&e)));
-        let display_name = errors.check("display_name", req.display_name.non_null()).flatten();
-        let display_name = display_name.and_then(|d| errors.check("display_name", parse_display_name(&d)));
+        let display_name = errors
+            .check("display_name", req.display_name.non_null())
+            .flatten();
+        let display_name =
+            display_name.and_then(|d| errors.check("display_name", parse_display_name(&d)));
         errors.into_result()?;
-        let changes = UserChanges { email, display_name };
+        let changes = UserChanges {
+            email,
+            display_name,
+        };
         self.store
             .update_user(principal.user_id, &changes, time::now())
             .await?
@@ -432,15 +579,26 @@ impl AuthService {
     /// # Errors
     /// [`Error::Validation`] on a wrong current password (`errors.current_password`) or a weak
     /// new one (`errors.new_password`); [`Error::Throttled`] after repeated wrong passwords.
-    pub async fn change_password(&self, principal: &Principal, req: ChangePasswordRequest) -> Result<()> {
-        let user = self.confirm_password(principal, &req.current_password, "current_password").await?;
+    pub async fn change_password(
+        &self,
+        principal: &Principal,
+        req: ChangePasswordRequest,
+    ) -> Result<()> {
+        let user = self
+            .confirm_password(principal, &req.current_password, "current_password")
+            .await?;
         let new = Password::parse(&req.new_password, &user.username, &user.email)
             .map_err(|m| Error::field("new_password", m))?;
         if req.new_password == req.current_password {
-            return Err(Error::field("new_password", "The new password must differ from the current one."));
+            return Err(Error::field(
+                "new_password",
+                "The new password must differ from the current one.",
+            ));
         }
         let hash = self.hasher.hash(new.expose()).await?;
-        self.store.change_password(user.id, &hash, time::now()).await?;
+        self.store
+            .change_password(user.id, &hash, time::now())
+            .await?;
         self.states.forget(user.id);
         Ok(())
     }
@@ -450,14 +608,25 @@ impl AuthService {
     /// # Errors
     /// [`Error::Validation`] on a wrong password (`errors.password`); [`Error::Throttled`] after
     /// repeated wrong passwords.
-    pub async fn delete_account(&self, principal: &Principal, req: DeleteAccountRequest) -> Result<()> {
-        let user = self.confirm_password(principal, &req.password, "password").await?;
+    pub async fn delete_account(
+        &self,
+        principal: &Principal,
+        req: DeleteAccountRequest,
+    ) -> Result<()> {
+        let user = self
+            .confirm_password(principal, &req.password, "password")
+            .await?;
         self.store.delete_user(user.id).await?;
         self.states.forget(user.id);
         Ok(())
     }
 
-    async fn confirm_password(&self, principal: &Principal, password: &str, field: &str) -> Result<UserRecord> {
+    async fn confirm_password(
+        &self,
+        principal: &Principal,
+        password: &str,
+        field: &str,
+    ) -> Result<UserRecord> {
         let user = self
             .store
             .user_by_id(principal.user_id)
@@ -468,7 +637,11 @@ impl AuthService {
         if let Some(rate) = self.limits.auth_user {
             self.throttle.peek(&key, rate).await?.into_result()?;
         }
-        if !self.hasher.verify(password, Some(&user.password_hash)).await? {
+        if !self
+            .hasher
+            .verify(password, Some(&user.password_hash))
+            .await?
+        {
             if let Some(rate) = self.limits.auth_user {
                 self.throttle.hit(&key, rate).await?;
             }
@@ -513,7 +686,13 @@ impl AuthService {
 
     // --- helpers ----------------------------------------------------------------------------
 
-    fn new_session_row(&self, user_id: Uuid, family_id: Uuid, token_hash: Vec<u8>, now: Timestamp) -> NewRefreshToken {
+    fn new_session_row(
+        &self,
+        user_id: Uuid,
+        family_id: Uuid,
+        token_hash: Vec<u8>,
+        now: Timestamp,
+    ) -> NewRefreshToken {
         NewRefreshToken {
             id: Uuid::now_v7(),
             user_id,
@@ -524,7 +703,14 @@ impl AuthService {
         }
     }
 
-    fn pair(&self, user_id: Uuid, role: Role, version: i64, refresh: String, now: Timestamp) -> Result<TokenPair> {
+    fn pair(
+        &self,
+        user_id: Uuid,
+        role: Role,
+        version: i64,
+        refresh: String,
+        now: Timestamp,
+    ) -> Result<TokenPair> {
         Ok(TokenPair {
             access: self.tokens.issue_access(user_id, role, version, now)?,
             refresh,
@@ -563,9 +749,9 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>> {
     let Some(value) = headers.get(http::header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let value = value
-        .to_str()
-        .map_err(|_| Error::InvalidAccessToken("Authorization header must contain only visible ASCII."))?;
+    let value = value.to_str().map_err(|_| {
+        Error::InvalidAccessToken("Authorization header must contain only visible ASCII.")
+    })?;
     let (scheme, token) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Ok(None);

@@ -95,7 +95,13 @@ impl TokenCodec {
     ///
     /// # Errors
     /// [`Error::Internal`] if signing fails.
-    pub fn issue_access(&self, user_id: Uuid, role: Role, version: i64, now: Timestamp) -> Result<String> {
+    pub fn issue_access(
+        &self,
+        user_id: Uuid,
+        role: Role,
+        version: i64,
+        now: Timestamp,
+    ) -> Result<String> {
         let iat = now.timestamp();
         let claims = AccessClaims {
             sub: user_id,
@@ -161,7 +167,9 @@ mod tests {
     fn round_trip() {
         let codec = codec();
         let id = Uuid::now_v7();
-        let token = codec.issue_access(id, Role::Admin, 3, crate::time::now()).unwrap();
+        let token = codec
+            .issue_access(id, Role::Admin, 3, crate::time::now())
+            .unwrap();
         let claims = codec.verify_access(&token).unwrap();
         assert_eq!((claims.sub, claims.role, claims.ver), (id, Role::Admin, 3));
         assert_eq!(claims.typ, "access");
@@ -181,7 +189,10 @@ mod tests {
         // alg: none with the same claims.
         let token = codec.issue_access(id, Role::User, 0, now).unwrap();
         let claims = token.split('.').nth(1).unwrap();
-        let none = format!("{}.{claims}.", URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#));
+        let none = format!(
+            "{}.{claims}.",
+            URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#)
+        );
         assert!(codec.verify_access(&none).is_err());
     }
 

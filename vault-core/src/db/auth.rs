@@ -6,21 +6,32 @@ use sqlx::{Postgres, Sqlite};
 use uuid::Uuid;
 
 use super::{map_unique, SqlStore};
-use crate::auth::{AuthStore, NewRefreshToken, NewUser, Rotation, TokenState, UserChanges, UserRecord};
+use crate::auth::{
+    AuthStore, NewRefreshToken, NewUser, Rotation, TokenState, UserChanges, UserRecord,
+};
 use crate::error::Result;
 use crate::principal::Role;
 use crate::time::Timestamp;
 
 const USER_UNIQUE: &[(&str, &str, &str)] = &[
-    ("users_username_key", "username", "A user with that username already exists."),
-    ("users_email_key", "email", "A user with that email already exists."),
+    (
+        "users_username_key",
+        "username",
+        "A user with that username already exists.",
+    ),
+    (
+        "users_email_key",
+        "email",
+        "A user with that email already exists.",
+    ),
 ];
 
 const INSERT_USER: &str = "INSERT INTO users \
      (id, username, email, display_name, password_hash, role, is_active, token_version, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $6, TRUE, 0, $7, $7) \
      RETURNING id, username, email, display_name, password_hash, role, is_active, token_version, created_at, updated_at";
-const USER_BY_ID: &str = "SELECT id, username, email, display_name, password_hash, role, is_active, \
+const USER_BY_ID: &str =
+    "SELECT id, username, email, display_name, password_hash, role, is_active, \
      token_version, created_at, updated_at FROM users WHERE id = $1";
 const USER_BY_USERNAME: &str = "SELECT id, username, email, display_name, password_hash, role, \
      is_active, token_version, created_at, updated_at FROM users WHERE lower(username) = lower($1)";
@@ -37,7 +48,8 @@ const SET_ACTIVE: &str = "UPDATE users SET is_active = $2, \
      token_version = token_version + 1, updated_at = $3 WHERE id = $1";
 const SET_ROLE: &str = "UPDATE users SET role = $2, \
      token_version = token_version + 1, updated_at = $3 WHERE id = $1";
-const BUMP_VERSION: &str = "UPDATE users SET token_version = token_version + 1, updated_at = $2 WHERE id = $1";
+const BUMP_VERSION: &str =
+    "UPDATE users SET token_version = token_version + 1, updated_at = $2 WHERE id = $1";
 const DELETE_USER: &str = "DELETE FROM users WHERE id = $1";
 
 const INSERT_TOKEN: &str = "INSERT INTO refresh_tokens \
@@ -49,9 +61,12 @@ const TAKE_TOKEN: &str = "UPDATE refresh_tokens SET revoked_at = $2 \
      WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2 \
      AND EXISTS (SELECT 1 FROM users u WHERE u.id = refresh_tokens.user_id AND u.is_active) \
      RETURNING user_id, family_id";
-const TOKEN_BY_HASH: &str = "SELECT family_id, revoked_at IS NOT NULL FROM refresh_tokens WHERE token_hash = $1";
-const REVOKE_FAMILY: &str = "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL";
-const REVOKE_USER: &str = "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
+const TOKEN_BY_HASH: &str =
+    "SELECT family_id, revoked_at IS NOT NULL FROM refresh_tokens WHERE token_hash = $1";
+const REVOKE_FAMILY: &str =
+    "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL";
+const REVOKE_USER: &str =
+    "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
 const PURGE_TOKENS: &str = "DELETE FROM refresh_tokens WHERE expires_at < $1";
 
 /// Inserts a refresh-token row with any executor (pool or transaction).
@@ -100,17 +115,30 @@ macro_rules! auth_store {
             }
 
             async fn user_by_id(&self, id: Uuid) -> Result<Option<UserRecord>> {
-                Ok(sqlx::query_as(USER_BY_ID).bind(id).fetch_optional(&self.pool).await?)
+                Ok(sqlx::query_as(USER_BY_ID)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?)
             }
 
             async fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>> {
                 // Usernames cannot contain '@', so the form of the login says which index to use.
-                let sql = if login.contains('@') { USER_BY_EMAIL } else { USER_BY_USERNAME };
-                Ok(sqlx::query_as(sql).bind(login).fetch_optional(&self.pool).await?)
+                let sql = if login.contains('@') {
+                    USER_BY_EMAIL
+                } else {
+                    USER_BY_USERNAME
+                };
+                Ok(sqlx::query_as(sql)
+                    .bind(login)
+                    .fetch_optional(&self.pool)
+                    .await?)
             }
 
             async fn token_state(&self, id: Uuid) -> Result<Option<TokenState>> {
-                Ok(sqlx::query_as(TOKEN_STATE).bind(id).fetch_optional(&self.pool).await?)
+                Ok(sqlx::query_as(TOKEN_STATE)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?)
             }
 
             async fn update_user(
@@ -130,11 +158,20 @@ macro_rules! auth_store {
             }
 
             async fn replace_password_hash(&self, id: Uuid, password_hash: &str) -> Result<()> {
-                sqlx::query(REPLACE_HASH).bind(id).bind(password_hash).execute(&self.pool).await?;
+                sqlx::query(REPLACE_HASH)
+                    .bind(id)
+                    .bind(password_hash)
+                    .execute(&self.pool)
+                    .await?;
                 Ok(())
             }
 
-            async fn change_password(&self, id: Uuid, password_hash: &str, now: Timestamp) -> Result<bool> {
+            async fn change_password(
+                &self,
+                id: Uuid,
+                password_hash: &str,
+                now: Timestamp,
+            ) -> Result<bool> {
                 let mut tx = self.pool.begin().await?;
                 let changed = sqlx::query(CHANGE_PASSWORD)
                     .bind(id)
@@ -143,7 +180,11 @@ macro_rules! auth_store {
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
-                sqlx::query(REVOKE_USER).bind(id).bind(now).execute(&mut *tx).await?;
+                sqlx::query(REVOKE_USER)
+                    .bind(id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 Ok(changed > 0)
             }
@@ -158,7 +199,11 @@ macro_rules! auth_store {
                     .await?
                     .rows_affected();
                 if !active {
-                    sqlx::query(REVOKE_USER).bind(id).bind(now).execute(&mut *tx).await?;
+                    sqlx::query(REVOKE_USER)
+                        .bind(id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 tx.commit().await?;
                 Ok(changed > 0)
@@ -176,7 +221,10 @@ macro_rules! auth_store {
             }
 
             async fn delete_user(&self, id: Uuid) -> Result<bool> {
-                let deleted = sqlx::query(DELETE_USER).bind(id).execute(&self.pool).await?;
+                let deleted = sqlx::query(DELETE_USER)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
                 Ok(deleted.rows_affected() > 0)
             }
 
@@ -227,7 +275,11 @@ macro_rules! auth_store {
             }
 
             async fn revoke_family(&self, family_id: Uuid, now: Timestamp) -> Result<()> {
-                sqlx::query(REVOKE_FAMILY).bind(family_id).bind(now).execute(&self.pool).await?;
+                sqlx::query(REVOKE_FAMILY)
+                    .bind(family_id)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
                 Ok(())
             }
 
@@ -239,20 +291,35 @@ macro_rules! auth_store {
                 let Some((family_id, _)) = known else {
                     return Ok(false);
                 };
-                sqlx::query(REVOKE_FAMILY).bind(family_id).bind(now).execute(&self.pool).await?;
+                sqlx::query(REVOKE_FAMILY)
+                    .bind(family_id)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
                 Ok(true)
             }
 
             async fn end_all_sessions(&self, user_id: Uuid, now: Timestamp) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
-                sqlx::query(BUMP_VERSION).bind(user_id).bind(now).execute(&mut *tx).await?;
-                sqlx::query(REVOKE_USER).bind(user_id).bind(now).execute(&mut *tx).await?;
+                sqlx::query(BUMP_VERSION)
+                    .bind(user_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(REVOKE_USER)
+                    .bind(user_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 Ok(())
             }
 
             async fn purge_expired_tokens(&self, now: Timestamp) -> Result<u64> {
-                let purged = sqlx::query(PURGE_TOKENS).bind(now).execute(&self.pool).await?;
+                let purged = sqlx::query(PURGE_TOKENS)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
                 Ok(purged.rows_affected())
             }
         }

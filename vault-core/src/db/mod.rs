@@ -13,7 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{Pool, Postgres, Sqlite};
 
 use crate::auth::AuthStore;
@@ -140,7 +142,9 @@ pub(crate) fn map_unique(error: sqlx::Error, constraints: &[(&str, &str, &str)])
     if let Some(db) = error.as_database_error() {
         if db.is_unique_violation() {
             // PostgreSQL names the constraint; SQLite names the index in its message.
-            let name = db.constraint().map_or_else(|| db.message().to_string(), str::to_string);
+            let name = db
+                .constraint()
+                .map_or_else(|| db.message().to_string(), str::to_string);
             for (constraint, field, message) in constraints {
                 if name.contains(constraint) {
                     return Error::conflict(*field, *message);

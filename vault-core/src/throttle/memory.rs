@@ -87,8 +87,14 @@ mod tests {
         assert_eq!(throttle.hit("a", rate).await.unwrap(), Decision::Allow);
         assert_eq!(throttle.peek("a", rate).await.unwrap(), Decision::Allow);
         assert_eq!(throttle.hit("a", rate).await.unwrap(), Decision::Allow);
-        assert!(matches!(throttle.peek("a", rate).await.unwrap(), Decision::Deny { .. }));
-        assert!(matches!(throttle.hit("a", rate).await.unwrap(), Decision::Deny { .. }));
+        assert!(matches!(
+            throttle.peek("a", rate).await.unwrap(),
+            Decision::Deny { .. }
+        ));
+        assert!(matches!(
+            throttle.hit("a", rate).await.unwrap(),
+            Decision::Deny { .. }
+        ));
         assert_eq!(throttle.hit("b", rate).await.unwrap(), Decision::Allow);
     }
 }

@@ -94,7 +94,12 @@ mod tests {
             tat = t;
         }
         let (d, _) = gcra(tat, 1_000, rate);
-        assert_eq!(d, Decision::Deny { retry_after: Duration::from_secs(20) });
+        assert_eq!(
+            d,
+            Decision::Deny {
+                retry_after: Duration::from_secs(20)
+            }
+        );
         // One interval later one more fits.
         let (d, _) = gcra(tat, 21_000, rate);
         assert_eq!(d, Decision::Allow);
@@ -102,9 +107,11 @@ mod tests {
 
     #[test]
     fn denial_rounds_up_to_whole_seconds() {
-        let err = Decision::Deny { retry_after: Duration::from_millis(1_200) }
-            .into_result()
-            .unwrap_err();
+        let err = Decision::Deny {
+            retry_after: Duration::from_millis(1_200),
+        }
+        .into_result()
+        .unwrap_err();
         assert!(matches!(err, crate::Error::Throttled { retry_after: 2 }));
     }
 }
