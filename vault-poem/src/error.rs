@@ -1,0 +1,116 @@
+//! Core answers and errors as poem responses, and the layer that makes every error
+//! problem+json.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use poem::error::{MethodNotAllowedError, NotFoundError, ResponseError};
+use poem::http::{HeaderValue, StatusCode};
+use poem::{Endpoint, IntoResponse, Request, Response};
+use vault_core::Error;
+
+/// A core error as a poem error (problem+json with its headers).
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> Self {
+        Self(error)
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl ResponseError for ApiError {
+    fn status(&self) -> StatusCode {
+        self.0.status()
+    }
+
+    fn as_response(&self) -> Response {
+        into_poem(self.0.to_response())
+    }
+}
+
+/// A response built by the core, as a poem response.
+pub fn into_poem(response: http::Response<Bytes>) -> Response {
+    let (parts, body) = response.into_parts();
+    let mut out = Response::builder().status(parts.status).body(body);
+    *out.headers_mut() = parts.headers;
+    out
+}
+
+/// Maps any poem error to the contract's problem (our own errors keep their exact form), and
+/// gives every response an `X-Request-Id` (the client's, or a new UUID).
+///
+/// # Errors
+/// Never: every error becomes a response.
+pub async fn problem_layer<E: Endpoint>(
+    next: Arc<E>,
+    mut request: Request,
+) -> poem::Result<Response> {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .filter(|v| !v.is_empty())
+        .cloned()
+        .unwrap_or_else(|| {
+            HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
+                .unwrap_or(HeaderValue::from_static("unknown"))
+        });
+    request.headers_mut().insert("x-request-id", id.clone());
+    let method = request.method().to_string();
+    let mut response = match next.call(request).await {
+        Ok(output) => output.into_response(),
+        Err(error) => problem_for(&error, method),
+    };
+    response.headers_mut().insert("x-request-id", id);
+    Ok(response)
+}
+
+fn problem_for(error: &poem::Error, method: String) -> Response {
+    if let Some(own) = error.downcast_ref::<ApiError>() {
+        return own.as_response();
+    }
+    let core = if error.is::<NotFoundError>() {
+        Error::NotFound
+    } else if error.is::<MethodNotAllowedError>() {
+        Error::MethodNotAllowed {
+            method,
+            allow: Vec::new(),
+        }
+    } else {
+        match error.status() {
+            StatusCode::NOT_FOUND => Error::NotFound,
+            StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge { limit: 0 },
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMediaType(String::new()),
+            status if status.is_client_error() => Error::Parse(error.to_string()),
+            _ => Error::Internal(error.to_string()),
+        }
+    };
+    into_poem(core.to_response())
+}
+
+/// A panic in a handler: logged by the core, answered without details.
+pub(crate) fn panic_response(cause: Box<dyn Any + Send + 'static>) -> Response {
+    let text = cause
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| cause.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    into_poem(Error::Internal(format!("handler panicked: {text}")).to_response())
+}
+
+/// The answer for a known route called with a method it does not take.
+pub(crate) fn method_not_allowed(method: &poem::http::Method, allow: &[&str]) -> ApiError {
+    ApiError(Error::MethodNotAllowed {
+        method: method.to_string(),
+        allow: allow.iter().map(|m| (*m).to_string()).collect(),
+    })
+}

@@ -1,0 +1,35 @@
+//! The conformance suite of vault-core, against the poem adapter, in-process.
+
+use bytes::Bytes;
+use poem::endpoint::BoxEndpoint;
+use poem::{Endpoint, EndpointExt, Request};
+use vault_core::testkit::{BoxFuture, TestApp};
+use vault_core::Vault;
+
+struct PoemApp(BoxEndpoint<'static, poem::Response>);
+
+impl TestApp for PoemApp {
+    fn call(&self, request: http::Request<Bytes>) -> BoxFuture<'_, http::Response<Bytes>> {
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let mut builder = Request::builder().method(parts.method).uri(parts.uri);
+            for (name, value) in &parts.headers {
+                builder = builder.header(name, value);
+            }
+            let response = self.0.get_response(builder.body(body)).await;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.into_body().into_bytes().await.unwrap_or_default();
+            let mut out = http::Response::new(body);
+            *out.status_mut() = status;
+            *out.headers_mut() = headers;
+            out
+        })
+    }
+}
+
+fn app(vault: Vault) -> Box<dyn TestApp> {
+    Box::new(PoemApp(vault_poem::app(vault).boxed()))
+}
+
+vault_core::conformance_tests!(app);
