@@ -213,7 +213,7 @@ impl AuthService {
                 .filter_map(|v| v.to_str().ok())
                 .flat_map(|v| v.split(','))
                 .filter_map(|ip| ip.trim().parse::<IpAddr>().ok())
-                .last();
+                .next_back();
             if forwarded.is_some() {
                 return forwarded;
             }
@@ -466,7 +466,9 @@ impl AuthService {
                 }
             }
             Rotation::Reused { family_id } => {
-                tracing::warn!(%family_id, "refresh token reuse detected; session revoked");
+                // Also reached by a token whose session was ended (logout, password change):
+                // either way the answer is 401 and the family is (already) revoked.
+                tracing::warn!(%family_id, "revoked refresh token presented; session revoked");
                 self.store.revoke_family(family_id, now).await?;
                 Err(Error::InvalidRefreshToken("Token has been revoked."))
             }
@@ -663,7 +665,9 @@ impl AuthService {
         found.then_some(()).ok_or(Error::NotFound)
     }
 
-    /// Changes a user's role; their outstanding tokens are re-issued on next refresh.
+    /// Changes a user's role. The token version is bumped, so their outstanding access tokens
+    /// stop working (on other instances within `token_state_ttl`); their sessions stay, and the
+    /// next refresh issues tokens with the new role.
     ///
     /// # Errors
     /// [`Error::NotFound`] when the user does not exist.

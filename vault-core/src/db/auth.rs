@@ -1,5 +1,5 @@
 //! [`AuthStore`] for SQLite and PostgreSQL: one body, instantiated for both (the SQL is the
-//! same in both dialects).
+//! same in both dialects, except for the row locks PostgreSQL needs: see `PG_LOCK_TOKEN_OWNER`).
 
 use async_trait::async_trait;
 use sqlx::{Postgres, Sqlite};
@@ -69,6 +69,25 @@ const REVOKE_USER: &str =
     "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
 const PURGE_TOKENS: &str = "DELETE FROM refresh_tokens WHERE expires_at < $1";
 
+// Every change to a user's sessions serialises on the user's row. On PostgreSQL (READ
+// COMMITTED) a revocation's UPDATE works on a snapshot taken when it starts: without these
+// locks, a token inserted by a rotation still in flight is missed and survives logout,
+// reuse detection, logout-all, a password change or deactivation. A rotation share-locks the
+// owner (rotations do not block each other); a family revocation locks it exclusively;
+// user-wide revocations already do, by updating the row first. Either the revocation waits for
+// the rotation and then sees its new token, or the rotation waits and then finds its token
+// revoked. SQLite needs none of this: its write transactions run one at a time.
+const PG_LOCK_TOKEN_OWNER: Option<&str> = Some(
+    "SELECT 1 FROM users WHERE id = \
+     (SELECT user_id FROM refresh_tokens WHERE token_hash = $1) FOR SHARE",
+);
+const PG_LOCK_FAMILY_OWNER: Option<&str> = Some(
+    "SELECT 1 FROM users WHERE id IN \
+     (SELECT user_id FROM refresh_tokens WHERE family_id = $1) FOR NO KEY UPDATE",
+);
+const SQLITE_LOCK_TOKEN_OWNER: Option<&str> = None;
+const SQLITE_LOCK_FAMILY_OWNER: Option<&str> = None;
+
 /// Inserts a refresh-token row with any executor (pool or transaction).
 macro_rules! insert_token {
     ($executor:expr, $token:expr) => {{
@@ -87,7 +106,7 @@ macro_rules! insert_token {
 }
 
 macro_rules! auth_store {
-    ($db:ty) => {
+    ($db:ty, lock_token_owner: $lock_token:ident, lock_family_owner: $lock_family:ident) => {
         #[async_trait]
         impl AuthStore for SqlStore<$db> {
             async fn create_user(
@@ -240,6 +259,9 @@ macro_rules! auth_store {
                 expires_at: Timestamp,
             ) -> Result<Rotation> {
                 let mut tx = self.pool.begin().await?;
+                if let Some(lock) = $lock_token {
+                    sqlx::query(lock).bind(presented).execute(&mut *tx).await?;
+                }
                 let taken: Option<(Uuid, Uuid)> = sqlx::query_as(TAKE_TOKEN)
                     .bind(presented)
                     .bind(now)
@@ -275,11 +297,16 @@ macro_rules! auth_store {
             }
 
             async fn revoke_family(&self, family_id: Uuid, now: Timestamp) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                if let Some(lock) = $lock_family {
+                    sqlx::query(lock).bind(family_id).execute(&mut *tx).await?;
+                }
                 sqlx::query(REVOKE_FAMILY)
                     .bind(family_id)
                     .bind(now)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -291,11 +318,7 @@ macro_rules! auth_store {
                 let Some((family_id, _)) = known else {
                     return Ok(false);
                 };
-                sqlx::query(REVOKE_FAMILY)
-                    .bind(family_id)
-                    .bind(now)
-                    .execute(&self.pool)
-                    .await?;
+                self.revoke_family(family_id, now).await?;
                 Ok(true)
             }
 
@@ -326,5 +349,13 @@ macro_rules! auth_store {
     };
 }
 
-auth_store!(Sqlite);
-auth_store!(Postgres);
+auth_store!(
+    Sqlite,
+    lock_token_owner: SQLITE_LOCK_TOKEN_OWNER,
+    lock_family_owner: SQLITE_LOCK_FAMILY_OWNER
+);
+auth_store!(
+    Postgres,
+    lock_token_owner: PG_LOCK_TOKEN_OWNER,
+    lock_family_owner: PG_LOCK_FAMILY_OWNER
+);
