@@ -1,1 +1,343 @@
-//! x
+//! What the example servers share: configuration from `VAULT_*` environment variables, the
+//! dev-friendly JWT secret file, the `create-admin` subcommand and graceful shutdown. Hosts
+//! with their own configuration system do not need this module.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `VAULT_BIND` | `127.0.0.1:8000` | address:port to listen on |
+//! | `VAULT_DATABASE_URL` | `sqlite://vault.db` | `sqlite://…` or `postgres://…` |
+//! | `VAULT_JWT_SECRET` | generated, kept in a 0600 file beside the database | HS256 secret, ≥ 32 bytes |
+//! | `VAULT_THROTTLE_AUTH_IP` | `10/min` | register/token/refresh per client IP |
+//! | `VAULT_THROTTLE_AUTH_USER` | `10/min` | failed logins per account |
+//! | `VAULT_THROTTLE_ANON` | `100/min` | other requests per anonymous IP |
+//! | `VAULT_THROTTLE_USER` | `1000/min` | other requests per user |
+//! | `VAULT_TRUST_FORWARDED_FOR` | `false` | take client IPs from `X-Forwarded-For` (behind a proxy only) |
+//! | `VAULT_PUBLIC_URL` | none | public base URL for absolute pagination links |
+//! | `VAULT_ADMIN_PASSWORD` | read from stdin | password for `create-admin` |
+
+use std::io::{BufRead, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use crate::config::{Config, Rate, Secret};
+use crate::error::{Error, Result};
+use crate::principal::Role;
+use crate::Vault;
+
+/// Default listen address of the example servers.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8000";
+/// Default database of the example servers: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://vault.db";
+
+/// What the command line asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Serve the API (no arguments).
+    Serve,
+    /// `create-admin <username> <email>`: create an administrator and exit.
+    CreateAdmin {
+        /// Username of the new admin.
+        username: String,
+        /// Email of the new admin.
+        email: String,
+    },
+}
+
+/// Parses the arguments after the program name.
+///
+/// # Errors
+/// [`Error::Config`] with a usage message.
+pub fn parse_args(args: &[String]) -> Result<Command> {
+    match args {
+        [] => Ok(Command::Serve),
+        [cmd, username, email] if cmd == "create-admin" => Ok(Command::CreateAdmin {
+            username: username.clone(),
+            email: email.clone(),
+        }),
+        _ => Err(Error::Config(
+            "usage: <server> [create-admin <username> <email>]  (password from VAULT_ADMIN_PASSWORD or stdin)".into(),
+        )),
+    }
+}
+
+/// Server settings read from the environment.
+#[derive(Debug)]
+pub struct Settings {
+    /// Where to listen.
+    pub bind: SocketAddr,
+    /// Vault's configuration.
+    pub config: Config,
+    /// Where the generated secret lives, when `VAULT_JWT_SECRET` was not set.
+    pub secret_file: Option<PathBuf>,
+}
+
+/// Reads [`Settings`] through `var` (normally `std::env::var`), creating the secret file if
+/// needed.
+///
+/// # Errors
+/// [`Error::Config`] for malformed values; I/O errors on the secret file.
+pub fn settings_from(var: impl Fn(&str) -> Option<String>) -> Result<Settings> {
+    let bind_text = var("VAULT_BIND").unwrap_or_else(|| DEFAULT_BIND.to_string());
+    let bind: SocketAddr = bind_text
+        .parse()
+        .map_err(|_| Error::Config(format!("VAULT_BIND {bind_text:?} is not address:port")))?;
+    let database_url =
+        var("VAULT_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
+    let (secret, secret_file) = match var("VAULT_JWT_SECRET") {
+        Some(secret) => (Secret::new(secret.into_bytes()), None),
+        None => {
+            let path = secret_path(&database_url);
+            (load_or_create_secret(&path)?, Some(path))
+        }
+    };
+    let mut config = Config::new(database_url, secret);
+    for (name, slot) in [
+        ("VAULT_THROTTLE_AUTH_IP", &mut config.throttle.auth_ip),
+        ("VAULT_THROTTLE_AUTH_USER", &mut config.throttle.auth_user),
+        ("VAULT_THROTTLE_ANON", &mut config.throttle.anon),
+        ("VAULT_THROTTLE_USER", &mut config.throttle.user),
+    ] {
+        if let Some(text) = var(name) {
+            *slot = Rate::parse_limit(&text).map_err(|e| Error::Config(format!("{name}: {e}")))?;
+        }
+    }
+    if let Some(flag) = var("VAULT_TRUST_FORWARDED_FOR") {
+        config.trust_forwarded_for = matches!(flag.trim(), "1" | "true" | "yes" | "on");
+    }
+    config.public_base_url = var("VAULT_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string());
+    config.validate()?;
+    Ok(Settings {
+        bind,
+        config,
+        secret_file,
+    })
+}
+
+/// Where the generated secret of a database lives: beside a SQLite file
+/// (`vault.db` → `vault.db.jwt-secret`), or `vault.jwt-secret` in the working directory.
+pub fn secret_path(database_url: &str) -> PathBuf {
+    let file = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or_default())
+        .filter(|path| !path.is_empty() && !path.starts_with(":memory:"));
+    match file {
+        Some(path) => PathBuf::from(format!("{path}.jwt-secret")),
+        None => PathBuf::from("vault.jwt-secret"),
+    }
+}
+
+/// Reads the secret at `path`, or creates it (48 random bytes, base64url, mode 0600) if absent.
+///
+/// # Errors
+/// [`Error::Config`] when the file cannot be read or written or holds too short a secret.
+pub fn load_or_create_secret(path: &Path) -> Result<Secret> {
+    use base64::Engine as _;
+    let io_error =
+        |e: std::io::Error| Error::Config(format!("JWT secret file {}: {e}", path.display()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut file) => {
+            let mut bytes = [0u8; 48];
+            getrandom::fill(&mut bytes).map_err(Error::internal)?;
+            let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+            file.write_all(text.as_bytes()).map_err(io_error)?;
+            file.sync_all().map_err(io_error)?;
+            tracing::warn!(
+                path = %path.display(),
+                "VAULT_JWT_SECRET is not set: generated a JWT secret and stored it in this file (mode 0600); \
+                 keep it private, and set VAULT_JWT_SECRET in production"
+            );
+            Ok(Secret::new(text.into_bytes()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let text = std::fs::read_to_string(path).map_err(io_error)?;
+            let text = text.trim();
+            if text.len() < 32 {
+                return Err(Error::Config(format!(
+                    "JWT secret file {} holds fewer than 32 bytes",
+                    path.display()
+                )));
+            }
+            tracing::info!(path = %path.display(), "using the JWT secret stored in this file");
+            Ok(Secret::new(text.as_bytes().to_vec()))
+        }
+        Err(e) => Err(io_error(e)),
+    }
+}
+
+/// What [`start`] leaves to the server binary.
+#[derive(Debug)]
+pub enum Start {
+    /// Serve `vault` on `bind`.
+    Serve {
+        /// The opened vault.
+        vault: Vault,
+        /// Where to listen.
+        bind: SocketAddr,
+    },
+    /// A subcommand ran; exit successfully.
+    Done,
+}
+
+/// Reads the command line and the environment, opens the vault, and runs `create-admin` if
+/// asked.
+///
+/// # Errors
+/// Configuration, database and validation errors, ready to print.
+pub async fn start(args: &[String]) -> Result<Start> {
+    let command = parse_args(args)?;
+    let settings = settings_from(|name| std::env::var(name).ok())?;
+    let vault = Vault::open(settings.config).await?;
+    match command {
+        Command::Serve => Ok(Start::Serve {
+            vault,
+            bind: settings.bind,
+        }),
+        Command::CreateAdmin { username, email } => {
+            let password = match std::env::var("VAULT_ADMIN_PASSWORD") {
+                Ok(password) => password,
+                Err(_) => read_password_line()?,
+            };
+            let user = vault
+                .auth()
+                .create_user(&username, &email, &password, Role::Admin)
+                .await?;
+            println!("created admin {} ({})", user.username, user.id);
+            vault.database().close().await;
+            Ok(Start::Done)
+        }
+    }
+}
+
+fn read_password_line() -> Result<String> {
+    eprint!("password for the new admin: ");
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Error::Config(format!("reading the password from stdin: {e}")))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// Describes an error for the terminal, including field errors.
+pub fn describe(error: &Error) -> String {
+    match error {
+        Error::Validation(fields) | Error::Conflict(fields) => {
+            let detail = serde_json::to_string(fields).unwrap_or_default();
+            format!("{}: {detail}", error.to_problem().detail)
+        }
+        Error::Config(text) | Error::Unavailable(text) | Error::Internal(text) => text.clone(),
+        other => other.to_problem().detail,
+    }
+}
+
+/// Resolves when the process receives SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn arguments() {
+        assert_eq!(parse_args(&[]).unwrap(), Command::Serve);
+        let args: Vec<String> = ["create-admin", "root", "root@example.com"]
+            .map(String::from)
+            .to_vec();
+        assert!(matches!(
+            parse_args(&args).unwrap(),
+            Command::CreateAdmin { .. }
+        ));
+        assert!(parse_args(&["serve".to_string()]).is_err());
+    }
+
+    #[test]
+    fn settings_defaults_and_overrides() {
+        let secret = "x".repeat(40);
+        let s = settings_from(env(&[("VAULT_JWT_SECRET", &secret)])).unwrap();
+        assert_eq!(s.bind.to_string(), DEFAULT_BIND);
+        assert_eq!(s.config.database_url, DEFAULT_DATABASE_URL);
+        assert!(s.secret_file.is_none());
+        let s = settings_from(env(&[
+            ("VAULT_JWT_SECRET", &secret),
+            ("VAULT_BIND", "0.0.0.0:9000"),
+            ("VAULT_THROTTLE_AUTH_IP", "off"),
+            ("VAULT_THROTTLE_USER", "5/s"),
+        ]))
+        .unwrap();
+        assert_eq!(s.bind.port(), 9000);
+        assert_eq!(s.config.throttle.auth_ip, None);
+        assert_eq!(s.config.throttle.user, Some("5/s".parse().unwrap()));
+        assert!(settings_from(env(&[
+            ("VAULT_JWT_SECRET", &secret),
+            ("VAULT_THROTTLE_ANON", "lots")
+        ]))
+        .is_err());
+        assert!(settings_from(env(&[("VAULT_JWT_SECRET", "short")])).is_err());
+        assert!(settings_from(env(&[
+            ("VAULT_JWT_SECRET", &secret),
+            ("VAULT_BIND", "nope")
+        ]))
+        .is_err());
+    }
+
+    #[test]
+    fn secret_file_is_created_once_with_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vault.db.jwt-secret");
+        let first = load_or_create_secret(&path).unwrap();
+        let second = load_or_create_secret(&path).unwrap();
+        assert_eq!(first.expose(), second.expose());
+        assert!(first.expose().len() >= 32);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        assert_eq!(
+            secret_path("sqlite://data/vault.db?mode=rwc"),
+            PathBuf::from("data/vault.db.jwt-secret")
+        );
+        assert_eq!(
+            secret_path("postgres://h/db"),
+            PathBuf::from("vault.jwt-secret")
+        );
+    }
+}

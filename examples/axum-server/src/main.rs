@@ -1,1 +1,53 @@
-fn main() {}
+//! Vault's API served by axum: `cargo run --release -p vault-axum-server`.
+//!
+//! Zero set-up: a SQLite file `vault.db` in the working directory. Configuration by `VAULT_*`
+//! environment variables (see `vault_core::cli`); `create-admin <username> <email>` creates an
+//! administrator (password from `VAULT_ADMIN_PASSWORD` or stdin).
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use vault_core::cli::{self, Start};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (vault, bind) = match cli::start(&args).await {
+        Ok(Start::Serve { vault, bind }) => (vault, bind),
+        Ok(Start::Done) => return ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {}", cli::describe(&error));
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(bind).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("error: cannot listen on {bind}: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(
+            backend = vault.database().backend_name(),
+            "listening on http://{addr} (docs at http://{addr}/api/docs)"
+        );
+    }
+    let app = vault_axum::app(vault.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(cli::shutdown_signal())
+        .await;
+    vault.database().close().await;
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: server failed: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

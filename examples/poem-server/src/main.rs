@@ -1,1 +1,61 @@
-fn main() {}
+//! Vault's API served by poem: `cargo run --release -p vault-poem-server`.
+//!
+//! Zero set-up: a SQLite file `vault.db` in the working directory. Configuration by `VAULT_*`
+//! environment variables (see `vault_core::cli`); `create-admin <username> <email>` creates an
+//! administrator (password from `VAULT_ADMIN_PASSWORD` or stdin).
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use poem::listener::{Acceptor, Listener, TcpListener};
+use vault_core::cli::{self, Start};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (vault, bind) = match cli::start(&args).await {
+        Ok(Start::Serve { vault, bind }) => (vault, bind),
+        Ok(Start::Done) => return ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {}", cli::describe(&error));
+            return ExitCode::FAILURE;
+        }
+    };
+    let acceptor = match TcpListener::bind(bind).into_acceptor().await {
+        Ok(acceptor) => acceptor,
+        Err(error) => {
+            eprintln!("error: cannot listen on {bind}: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for addr in acceptor
+        .local_addr()
+        .iter()
+        .filter_map(|a| a.as_socket_addr().copied())
+    {
+        tracing::info!(
+            backend = vault.database().backend_name(),
+            "listening on http://{addr} (docs at http://{addr}/api/docs)"
+        );
+    }
+    let served = poem::Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(
+            vault_poem::app(vault.clone()),
+            cli::shutdown_signal(),
+            Some(Duration::from_secs(10)),
+        )
+        .await;
+    vault.database().close().await;
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: server failed: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -13,6 +13,7 @@
 mod db;
 mod request;
 pub mod scenarios;
+pub mod smoke;
 
 use std::future::Future;
 use std::pin::Pin;
