@@ -4,8 +4,10 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::de::DeserializeOwned;
@@ -81,6 +83,28 @@ where
                 .client_ip(&parts.headers, peer),
         ))
     }
+}
+
+/// Middleware: the general rate limits (anonymous per IP, authenticated per user). The caller
+/// it verifies is kept in the request for [`AuthUser`] and [`MaybeAuthUser`].
+pub(crate) async fn throttle(
+    State(vault): State<Vault>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    let ip = vault.auth().client_ip(request.headers(), peer);
+    match vault.auth().throttle_request(request.headers(), ip).await {
+        Ok(Some(principal)) => {
+            request.extensions_mut().insert(principal);
+        }
+        Ok(None) => {}
+        Err(error) => return ApiError(error).into_response(),
+    }
+    next.run(request).await
 }
 
 /// A JSON body decoded by the core's rules: 415 unless JSON, 413 over the configured limit

@@ -49,7 +49,7 @@ pub use extract::{AuthUser, ClientIp, JsonBody, MaybeAuthUser};
 /// client IPs.
 pub fn app(vault: Vault) -> Router {
     let prefix = vault.config().api_prefix.clone();
-    let api = routes::api();
+    let api = routes::api(&vault);
     let router = if prefix.is_empty() {
         api
     } else {

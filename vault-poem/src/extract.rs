@@ -5,7 +5,9 @@
 use std::net::IpAddr;
 
 use bytes::Bytes;
-use poem::{FromRequest, Request, RequestBody};
+use std::sync::Arc;
+
+use poem::{Endpoint, FromRequest, IntoResponse, Request, RequestBody};
 use serde::de::DeserializeOwned;
 use vault_core::{wire, Error, Principal, Vault};
 
@@ -31,6 +33,9 @@ pub struct MaybeAuthUser(pub Option<Principal>);
 
 impl<'a> FromRequest<'a> for MaybeAuthUser {
     async fn from_request(request: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        if let Some(principal) = request.extensions().get::<Principal>() {
+            return Ok(Self(Some(*principal)));
+        }
         let principal = vault(request)?
             .auth()
             .authenticate_headers(request.headers())
@@ -59,6 +64,26 @@ impl<'a> FromRequest<'a> for ClientIp {
             vault(request)?.auth().client_ip(request.headers(), peer),
         ))
     }
+}
+
+/// Middleware: the general rate limits (anonymous per IP, authenticated per user). The caller
+/// it verifies is kept in the request for [`AuthUser`] and [`MaybeAuthUser`].
+pub(crate) async fn throttle<E: Endpoint>(
+    next: Arc<E>,
+    mut request: Request,
+) -> poem::Result<poem::Response> {
+    let peer = request.remote_addr().as_socket_addr().map(|addr| addr.ip());
+    let vault = vault(&request)?.clone();
+    let ip = vault.auth().client_ip(request.headers(), peer);
+    if let Some(principal) = vault
+        .auth()
+        .throttle_request(request.headers(), ip)
+        .await
+        .map_err(ApiError)?
+    {
+        request.extensions_mut().insert(principal);
+    }
+    next.call(request).await.map(IntoResponse::into_response)
 }
 
 /// A JSON body decoded by the core's rules: 415 unless JSON, 413 over the configured limit

@@ -12,9 +12,16 @@ use vault_core::Vault;
 pub use auth::router as auth;
 pub use meta::{docs, health};
 
-/// Every API module (for nesting under a prefix), with docs and OpenAPI.
-pub fn api() -> Router<Vault> {
-    Router::new().merge(auth()).merge(docs())
+/// Every API module (for nesting under a prefix), with docs and OpenAPI, behind the general
+/// rate limits of API.md §9.
+pub fn api(vault: &Vault) -> Router<Vault> {
+    Router::new()
+        .merge(auth())
+        .merge(docs())
+        .layer(axum::middleware::from_fn_with_state(
+            vault.clone(),
+            crate::extract::throttle,
+        ))
 }
 
 /// Adds `method_router` at `path` and at `path/`; other methods get the problem+json 405 with

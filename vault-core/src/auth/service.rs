@@ -239,6 +239,43 @@ impl AuthService {
         }
     }
 
+    /// The general API limits of API.md §9, for every API request: an authenticated caller
+    /// counts against their user (`throttle.user`), anyone else against their IP
+    /// (`throttle.anon`). Returns the caller it verified on the way, so the adapter can hand it
+    /// to its extractors instead of verifying twice; a refused token counts as anonymous here
+    /// and is rejected by the route's extractor.
+    ///
+    /// # Errors
+    /// [`Error::Throttled`] over a limit.
+    pub async fn throttle_request(
+        &self,
+        headers: &HeaderMap,
+        ip: Option<IpAddr>,
+    ) -> Result<Option<Principal>> {
+        if self.limits.anon.is_none() && self.limits.user.is_none() {
+            return Ok(None);
+        }
+        let principal = match self.authenticate_headers(headers).await {
+            Ok(principal) => principal,
+            Err(Error::InvalidAccessToken(_)) => None,
+            Err(other) => return Err(other),
+        };
+        match (principal, self.limits.user, self.limits.anon, ip) {
+            (Some(p), Some(rate), _, _) => self
+                .throttle
+                .hit(&format!("api-user:{}", p.user_id), rate)
+                .await?
+                .into_result()?,
+            (None, _, Some(rate), Some(ip)) => self
+                .throttle
+                .hit(&format!("api-ip:{ip}"), rate)
+                .await?
+                .into_result()?,
+            _ => {}
+        }
+        Ok(principal)
+    }
+
     // --- registration and login -------------------------------------------------------------
 
     /// Registers a user and opens their first session.

@@ -1297,6 +1297,69 @@ pub async fn failed_logins_are_throttled_per_account(ctx: Ctx) {
     }
 }
 
+pub async fn general_api_limits_per_ip_and_per_user(ctx: Ctx) {
+    let h = ctx
+        .start_with(|c| {
+            c.throttle.anon = Some(Rate::per_minute(3));
+            c.throttle.user = Some(Rate::per_minute(4));
+        })
+        .await;
+    // Registration itself is an anonymous request from this IP (1 of 3).
+    let user = h
+        .post("/api/auth/register")
+        .from_ip("203.0.113.50")
+        .json(json!({"username": "busy", "email": "busy@example.com", "password": TEST_PASSWORD}))
+        .send()
+        .await
+        .expect_status(201)
+        .json();
+    let access = user["access"].as_str().unwrap_or_default().to_string();
+    for _ in 0..2 {
+        h.get("/api/openapi.json")
+            .from_ip("203.0.113.50")
+            .send()
+            .await
+            .expect_status(200);
+    }
+    let resp = h
+        .get("/api/openapi.json")
+        .from_ip("203.0.113.50")
+        .send()
+        .await;
+    resp.expect_problem(429, "throttled");
+    assert!(resp.header("retry-after").is_some());
+    // The authenticated user has their own budget, wherever they come from.
+    for i in 0..4 {
+        h.get("/api/auth/me")
+            .from_ip(&format!("198.51.100.{i}"))
+            .bearer(&access)
+            .send()
+            .await
+            .expect_status(200);
+    }
+    h.get("/api/auth/me")
+        .from_ip("198.51.100.9")
+        .bearer(&access)
+        .send()
+        .await
+        .expect_problem(429, "throttled");
+    // A bad token is counted as anonymous, then refused as usual.
+    h.get("/api/auth/me")
+        .from_ip("192.0.2.10")
+        .bearer("garbage")
+        .send()
+        .await
+        .expect_problem(401, "token_not_valid");
+    // Health is never throttled.
+    for _ in 0..5 {
+        h.get("/health/ready")
+            .from_ip("203.0.113.50")
+            .send()
+            .await
+            .expect_status(200);
+    }
+}
+
 // --- §10 docs and health ----------------------------------------------------------------------
 
 pub async fn openapi_document_describes_the_api(ctx: Ctx) {

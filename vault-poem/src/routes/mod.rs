@@ -12,9 +12,10 @@ use poem::{Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Route};
 pub use auth::routes as auth;
 pub use meta::{docs, health};
 
-/// Every API module (for nesting under a prefix), with docs and OpenAPI.
-pub fn api() -> Route {
-    docs(auth(Route::new()))
+/// Every API module (for nesting under a prefix), with docs and OpenAPI, behind the general
+/// rate limits of API.md §9.
+pub fn api() -> impl Endpoint<Output = poem::Response> {
+    docs(auth(Route::new())).around(crate::extract::throttle)
 }
 
 /// Adds `endpoint` at `path` and at `path/`; other methods get the problem+json 405 with
