@@ -198,6 +198,12 @@ pub struct Config {
     pub public_base_url: Option<String>,
     /// Where the adapters mount the API, used in the OpenAPI document. Default `/api`.
     pub api_prefix: String,
+    /// File uploads: size limit (default 25 MiB) and allowed types (default PDF, PNG, JPEG,
+    /// WebP, GIF, plain text, Markdown, EPUB).
+    pub uploads: crate::blob::UploadLimits,
+    /// Directory of the local blob store. Default: beside a SQLite database
+    /// (`vault.db` → `vault.db.files/`), else `./vault-files`.
+    pub blob_dir: Option<std::path::PathBuf>,
 }
 
 impl Config {
@@ -220,6 +226,25 @@ impl Config {
             trust_forwarded_for: false,
             public_base_url: None,
             api_prefix: "/api".into(),
+            uploads: crate::blob::UploadLimits::default(),
+            blob_dir: None,
+        }
+    }
+
+    /// The local blob directory in force (see [`Config::blob_dir`]).
+    pub fn blob_dir(&self) -> std::path::PathBuf {
+        if let Some(dir) = &self.blob_dir {
+            return dir.clone();
+        }
+        let file = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"))
+            .map(|rest| rest.split('?').next().unwrap_or_default())
+            .filter(|path| !path.is_empty() && !path.starts_with(":memory:"));
+        match file {
+            Some(path) => std::path::PathBuf::from(format!("{path}.files")),
+            None => std::path::PathBuf::from("vault-files"),
         }
     }
 

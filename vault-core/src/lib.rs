@@ -30,6 +30,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod blob;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -37,7 +38,10 @@ pub mod db;
 pub mod docs;
 pub mod error;
 pub mod openapi;
+pub mod ownership;
+pub mod page;
 pub mod principal;
+pub mod resources;
 pub mod throttle;
 pub mod time;
 mod vault;

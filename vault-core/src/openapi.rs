@@ -15,6 +15,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::auth::*;
 use crate::error::{Problem, PROBLEM_JSON};
+use crate::page::Page;
+use crate::resources::{Resource, ResourceInput, ResourceKind, ResourcePatch, Tag, TagInput};
 
 /// The OAuth2 password-grant form of POST /auth/token (what Swagger UI's Authorize sends).
 #[derive(ToSchema)]
@@ -98,6 +100,110 @@ fn delete_me() {}
         (status = 401, description = "Not authenticated"), (status = 429, description = "Throttled")))]
 fn change_password() {}
 
+#[utoipa::path(get, path = "/resources", tag = "resources", security(("bearer" = []), ("oauth2" = [])),
+    params(("search" = Option<String>, Query, description = "Words matched in title, body, url and tag names (ranked)"),
+        ("kind" = Option<ResourceKind>, Query), ("tag" = Option<Vec<String>>, Query, description = "Repeatable; all must match"),
+        ("favorite" = Option<bool>, Query), ("ordering" = Option<String>, Query, description = "created_at, updated_at or title, optionally prefixed with -"),
+        ("page" = Option<u64>, Query), ("page_size" = Option<u64>, Query, description = "Default 20, clamped to 100")),
+    responses((status = 200, description = "A page of the caller's resources", body = Page<Resource>),
+        (status = 400, description = "Bad query parameter"), (status = 401, description = "Not authenticated"),
+        (status = 404, description = "Invalid page")))]
+fn list_resources() {}
+
+#[utoipa::path(post, path = "/resources", tag = "resources", security(("bearer" = []), ("oauth2" = [])),
+    request_body = ResourceInput,
+    responses((status = 201, description = "Created (tags created on the fly); Location names it", body = Resource),
+        (status = 400, description = "Invalid input"), (status = 401, description = "Not authenticated")))]
+fn create_resource() {}
+
+#[utoipa::path(get, path = "/resources/{id}", tag = "resources", security(("bearer" = []), ("oauth2" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, description = "The resource", body = Resource), (status = 401, description = "Not authenticated"),
+        (status = 404, description = "No such resource of the caller")))]
+fn get_resource() {}
+
+#[utoipa::path(put, path = "/resources/{id}", tag = "resources", security(("bearer" = []), ("oauth2" = [])),
+    params(("id" = String, Path)), request_body = ResourceInput,
+    responses((status = 200, description = "Replaced: omitted optional fields return to their defaults", body = Resource),
+        (status = 400, description = "Invalid input"), (status = 401, description = "Not authenticated"),
+        (status = 404, description = "No such resource of the caller")))]
+fn replace_resource() {}
+
+#[utoipa::path(patch, path = "/resources/{id}", tag = "resources", security(("bearer" = []), ("oauth2" = [])),
+    params(("id" = String, Path)), request_body = ResourcePatch,
+    responses((status = 200, description = "Only the given fields changed", body = Resource),
+        (status = 400, description = "Invalid input"), (status = 401, description = "Not authenticated"),
+        (status = 404, description = "No such resource of the caller")))]
+fn patch_resource() {}
+
+#[utoipa::path(delete, path = "/resources/{id}", tag = "resources", security(("bearer" = []), ("oauth2" = [])),
+    params(("id" = String, Path)),
+    responses((status = 204, description = "Deleted, with its file"), (status = 401, description = "Not authenticated"),
+        (status = 404, description = "No such resource of the caller")))]
+fn delete_resource() {}
+
+/// The multipart body of PUT /resources/{id}/file.
+#[derive(ToSchema)]
+pub struct FileUpload {
+    /// The file (one part named `file`).
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+#[utoipa::path(put, path = "/resources/{id}/file", tag = "resources", security(("bearer" = []), ("oauth2" = [])),
+    params(("id" = String, Path)), request_body(content = FileUpload, content_type = "multipart/form-data"),
+    responses((status = 200, description = "Stored (replacing any previous file)", body = Resource),
+        (status = 400, description = "No `file` part, or an extra part"), (status = 401, description = "Not authenticated"),
+        (status = 404, description = "No such resource of the caller"), (status = 413, description = "Over the upload limit"),
+        (status = 415, description = "Not multipart, or a file type not allowed")))]
+fn upload_file() {}
+
+#[utoipa::path(get, path = "/resources/{id}/file", tag = "resources", security(("bearer" = []), ("oauth2" = [])),
+    params(("id" = String, Path), ("If-None-Match" = Option<String>, Header)),
+    responses((status = 200, description = "The bytes, with Content-Type, Content-Length, Content-Disposition and ETag",
+            content_type = "application/octet-stream"),
+        (status = 304, description = "Unchanged since the given ETag"), (status = 401, description = "Not authenticated"),
+        (status = 404, description = "No such resource of the caller, or no file")))]
+fn download_file() {}
+
+#[utoipa::path(delete, path = "/resources/{id}/file", tag = "resources", security(("bearer" = []), ("oauth2" = [])),
+    params(("id" = String, Path)),
+    responses((status = 204, description = "The file and its bytes are gone"), (status = 401, description = "Not authenticated"),
+        (status = 404, description = "No such resource of the caller, or no file")))]
+fn delete_file() {}
+
+#[utoipa::path(get, path = "/tags", tag = "resources", security(("bearer" = []), ("oauth2" = [])),
+    params(("search" = Option<String>, Query, description = "Substring of the name"), ("page" = Option<u64>, Query), ("page_size" = Option<u64>, Query)),
+    responses((status = 200, description = "A page of the caller's tags, by name", body = Page<Tag>),
+        (status = 400, description = "Bad query parameter"), (status = 401, description = "Not authenticated"),
+        (status = 404, description = "Invalid page")))]
+fn list_tags() {}
+
+#[utoipa::path(post, path = "/tags", tag = "resources", security(("bearer" = []), ("oauth2" = [])),
+    request_body = TagInput,
+    responses((status = 201, description = "Created", body = Tag), (status = 400, description = "Invalid input"),
+        (status = 401, description = "Not authenticated"), (status = 409, description = "Name taken")))]
+fn create_tag() {}
+
+#[utoipa::path(get, path = "/tags/{id}", tag = "resources", security(("bearer" = []), ("oauth2" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, description = "The tag", body = Tag), (status = 401, description = "Not authenticated"),
+        (status = 404, description = "No such tag of the caller")))]
+fn get_tag() {}
+
+#[utoipa::path(patch, path = "/tags/{id}", tag = "resources", security(("bearer" = []), ("oauth2" = [])),
+    params(("id" = String, Path)), request_body = TagInput,
+    responses((status = 200, description = "Renamed", body = Tag), (status = 400, description = "Invalid input"),
+        (status = 401, description = "Not authenticated"), (status = 404, description = "No such tag of the caller"),
+        (status = 409, description = "Name taken")))]
+fn rename_tag() {}
+
+#[utoipa::path(delete, path = "/tags/{id}", tag = "resources", security(("bearer" = []), ("oauth2" = [])),
+    params(("id" = String, Path)),
+    responses((status = 204, description = "Deleted and detached from every resource"),
+        (status = 401, description = "Not authenticated"), (status = 404, description = "No such tag of the caller")))]
+fn delete_tag() {}
+
 #[utoipa::path(get, path = "/health/live", tag = "health",
     responses((status = 200, description = "The process is up", body = HealthStatus)))]
 fn live() {}
@@ -110,9 +216,12 @@ fn ready() {}
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Vault API", description = "Accounts, sessions and personal data modules. Errors are RFC 9457 problem documents."),
-    paths(register, token, refresh, logout, logout_all, me, update_me, delete_me, change_password, live, ready),
+    paths(register, token, refresh, logout, logout_all, me, update_me, delete_me, change_password,
+        list_resources, create_resource, get_resource, replace_resource, patch_resource, delete_resource,
+        upload_file, download_file, delete_file,
+        list_tags, create_tag, get_tag, rename_tag, delete_tag, live, ready),
     components(schemas(Problem, PasswordGrantForm, HealthStatus)),
-    tags((name = "auth", description = "Accounts and sessions"), (name = "health", description = "Liveness and readiness")),
+    tags((name = "auth", description = "Accounts and sessions"), (name = "resources", description = "Notes, links, files, references and their tags"), (name = "health", description = "Liveness and readiness")),
     modifiers(&ProblemBodies)
 )]
 struct ApiDoc;

@@ -31,6 +31,7 @@ struct Inner {
     config: Config,
     database: Database,
     auth: AuthService,
+    resources: crate::resources::ResourceService,
     openapi: Bytes,
     #[cfg(feature = "swagger-ui")]
     docs: crate::docs::DocsUi,
@@ -43,12 +44,19 @@ pub struct VaultBuilder {
     database: Option<Database>,
     throttle: Option<Arc<dyn Throttle>>,
     auth_store: Option<Arc<dyn AuthStore>>,
+    blobs: Option<Arc<dyn crate::blob::BlobStore>>,
     migrate: bool,
 }
 
 impl std::fmt::Debug for dyn Throttle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Throttle")
+    }
+}
+
+impl std::fmt::Debug for dyn crate::blob::BlobStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BlobStore")
     }
 }
 
@@ -75,6 +83,13 @@ impl VaultBuilder {
     /// Uses another auth store (tests, or a host's own implementation).
     pub fn auth_store(mut self, store: Arc<dyn AuthStore>) -> Self {
         self.auth_store = Some(store);
+        self
+    }
+
+    /// Uses another blob store for files (e.g. `S3BlobStore`; default: a local directory, see
+    /// [`Config::blob_dir`]).
+    pub fn blob_store(mut self, blobs: Arc<dyn crate::blob::BlobStore>) -> Self {
+        self.blobs = Some(blobs);
         self
     }
 
@@ -105,6 +120,17 @@ impl VaultBuilder {
             .unwrap_or_else(|| Arc::new(MemoryThrottle::new()));
         let auth_store = self.auth_store.unwrap_or_else(|| database.auth_store());
         let auth = AuthService::new(auth_store, throttle, &self.config)?;
+        let blobs = match self.blobs {
+            Some(blobs) => blobs,
+            None => Arc::new(crate::blob::LocalBlobStore::new(self.config.blob_dir())?),
+        };
+        let resources = crate::resources::ResourceService::new(
+            database.resource_store(),
+            blobs,
+            self.config.uploads.clone(),
+            &self.config.api_prefix,
+            self.config.public_base_url.clone(),
+        );
         let openapi = serde_json::to_vec(&crate::openapi::document(&self.config.api_prefix))
             .map_err(Error::internal)?;
         Ok(Vault {
@@ -114,6 +140,7 @@ impl VaultBuilder {
                 config: self.config,
                 database,
                 auth,
+                resources,
                 openapi: Bytes::from(openapi),
             }),
         })
@@ -136,6 +163,7 @@ impl Vault {
             database: None,
             throttle: None,
             auth_store: None,
+            blobs: None,
             migrate: true,
         }
     }
@@ -153,6 +181,26 @@ impl Vault {
     /// Accounts and sessions.
     pub fn auth(&self) -> &AuthService {
         &self.inner.auth
+    }
+
+    /// Resources and tags (API.md §4).
+    pub fn resources(&self) -> &crate::resources::ResourceService {
+        &self.inner.resources
+    }
+
+    /// DELETE /auth/me: deletes the caller's account and everything they own, including their
+    /// files' blobs.
+    ///
+    /// # Errors
+    /// As [`AuthService::delete_account`].
+    pub async fn delete_account(
+        &self,
+        caller: &crate::Principal,
+        req: crate::auth::DeleteAccountRequest,
+    ) -> Result<()> {
+        self.inner.auth.delete_account(caller, req).await?;
+        self.inner.resources.collect_garbage().await;
+        Ok(())
     }
 
     /// `GET /openapi.json`: the OpenAPI document.

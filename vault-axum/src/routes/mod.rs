@@ -3,6 +3,7 @@
 
 mod auth;
 mod meta;
+mod resources;
 
 use axum::http::Method;
 use axum::routing::MethodRouter;
@@ -11,12 +12,14 @@ use vault_core::Vault;
 
 pub use auth::router as auth;
 pub use meta::{docs, health};
+pub use resources::router as resources;
 
 /// Every API module (for nesting under a prefix), with docs and OpenAPI, behind the general
 /// rate limits of API.md §9.
 pub fn api(vault: &Vault) -> Router<Vault> {
     Router::new()
         .merge(auth())
+        .merge(resources())
         .merge(docs())
         .layer(axum::middleware::from_fn_with_state(
             vault.clone(),

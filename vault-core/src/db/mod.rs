@@ -7,6 +7,7 @@
 //! shared store test suite proves both behave the same.
 
 mod auth;
+mod resources;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -113,6 +114,14 @@ impl Database {
 
     /// The auth store over this database.
     pub fn auth_store(&self) -> Arc<dyn AuthStore> {
+        match self {
+            Self::Sqlite(pool) => Arc::new(SqlStore::<Sqlite>::new(pool.clone())),
+            Self::Postgres(pool) => Arc::new(SqlStore::<Postgres>::new(pool.clone())),
+        }
+    }
+
+    /// The resources store over this database.
+    pub fn resource_store(&self) -> Arc<dyn crate::resources::ResourceStore> {
         match self {
             Self::Sqlite(pool) => Arc::new(SqlStore::<Sqlite>::new(pool.clone())),
             Self::Postgres(pool) => Arc::new(SqlStore::<Postgres>::new(pool.clone())),

@@ -28,7 +28,8 @@ pub struct TestDatabase {
     pub url: String,
     /// Its backend.
     pub backend: Backend,
-    _dir: Option<tempfile::TempDir>,
+    /// A private temporary directory (the SQLite file, blobs), removed with the database.
+    pub dir: tempfile::TempDir,
     postgres: Option<(String, String)>,
 }
 
@@ -46,7 +47,7 @@ impl TestDatabase {
                 Self {
                     url,
                     backend,
-                    _dir: Some(dir),
+                    dir,
                     postgres: None,
                 }
             }
@@ -68,7 +69,7 @@ impl TestDatabase {
                 Self {
                     url,
                     backend,
-                    _dir: None,
+                    dir: tempfile::tempdir().expect("temporary directory"),
                     postgres: Some((admin_url, name)),
                 }
             }
@@ -90,6 +91,35 @@ fn with_database(url: &str, name: &str) -> String {
     match query {
         Some(query) => format!("{base}/{name}?{query}"),
         None => format!("{base}/{name}"),
+    }
+}
+
+impl TestDatabase {
+    /// Where this test's blobs go.
+    pub fn files_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("files")
+    }
+
+    /// How many blobs are stored (regular files under [`TestDatabase::files_dir`]).
+    pub fn blob_count(&self) -> usize {
+        fn count(dir: &std::path::Path) -> usize {
+            std::fs::read_dir(dir)
+                .map(|entries| {
+                    entries
+                        .filter_map(Result::ok)
+                        .map(|e| {
+                            let path = e.path();
+                            if path.is_dir() {
+                                count(&path)
+                            } else {
+                                1
+                            }
+                        })
+                        .sum()
+                })
+                .unwrap_or(0)
+        }
+        count(&self.files_dir())
     }
 }
 

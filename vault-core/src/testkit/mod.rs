@@ -74,6 +74,7 @@ impl Ctx {
     pub async fn start_with(&self, adjust: impl FnOnce(&mut Config)) -> Harness {
         let database = TestDatabase::create(self.backend).await;
         let mut config = test_config(&database.url);
+        config.blob_dir = Some(database.files_dir());
         adjust(&mut config);
         let vault = Vault::open(config)
             .await
@@ -251,6 +252,18 @@ macro_rules! __conformance_backend {
                 every_documented_route_is_served,
                 docs_page_works_offline,
                 health_endpoints,
+                resources_crud_with_put_and_patch_semantics,
+                resource_validation,
+                tags_are_created_on_the_fly_and_counted,
+                tag_crud_rename_clash_and_detach,
+                list_filters_and_ordering,
+                pagination_links_and_invalid_page,
+                search_is_ranked_and_safe,
+                malformed_ids_are_404,
+                ownership_table_private_modules,
+                files_upload_download_replace_delete,
+                file_uploads_are_checked,
+                files_never_outlive_their_rows,
             );
         }
     };

@@ -74,6 +74,27 @@ impl<'a> Req<'a> {
         self
     }
 
+    /// A `multipart/form-data` body of `(name, file name, content type, bytes)` parts.
+    pub fn multipart(self, parts: &[(&str, Option<&str>, &str, &[u8])]) -> Self {
+        const BOUNDARY: &str = "vault-test-boundary-7f3a";
+        let mut body = Vec::new();
+        for (name, file_name, content_type, data) in parts {
+            body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+            let disposition = match file_name {
+                Some(file) => format!(
+                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\n"
+                ),
+                None => format!("Content-Disposition: form-data; name=\"{name}\"\r\n"),
+            };
+            body.extend_from_slice(disposition.as_bytes());
+            body.extend_from_slice(format!("Content-Type: {content_type}\r\n\r\n").as_bytes());
+            body.extend_from_slice(data);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        self.raw(&format!("multipart/form-data; boundary={BOUNDARY}"), body)
+    }
+
     /// A body with no content type at all.
     pub fn untyped(mut self, body: impl Into<Bytes>) -> Self {
         self.body = body.into();

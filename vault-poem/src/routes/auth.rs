@@ -112,7 +112,7 @@ async fn delete_me(
     AuthUser(user): AuthUser,
     JsonBody(req): JsonBody<DeleteAccountRequest>,
 ) -> Answer {
-    vault.auth().delete_account(&user, req).await?;
+    vault.delete_account(&user, req).await?;
     Ok(into_poem(wire::no_content()))
 }
 

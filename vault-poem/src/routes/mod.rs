@@ -3,6 +3,7 @@
 
 mod auth;
 mod meta;
+mod resources;
 
 use std::sync::Arc;
 
@@ -11,11 +12,12 @@ use poem::{Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Route};
 
 pub use auth::routes as auth;
 pub use meta::{docs, health};
+pub use resources::routes as resources;
 
 /// Every API module (for nesting under a prefix), with docs and OpenAPI, behind the general
 /// rate limits of API.md §9.
 pub fn api() -> impl Endpoint<Output = poem::Response> {
-    docs(auth(Route::new())).around(crate::extract::throttle)
+    docs(resources(auth(Route::new()))).around(crate::extract::throttle)
 }
 
 /// Adds `endpoint` at `path` and at `path/`; other methods get the problem+json 405 with

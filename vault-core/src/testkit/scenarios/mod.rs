@@ -1,17 +1,21 @@
-//! The scenarios of the conformance suite: API.md §1 (conventions), §3 (auth), §9 (throttling)
-//! and §10 (docs, health), tried the way an attacker would. Each is `async fn(Ctx)`; the
+//! The scenarios of the conformance suite: API.md §1 (conventions), §2 (pagination), §3 (auth),
+//! §4 (resources and tags), §9 (throttling) and §10 (docs, health), tried the way an attacker would. Each is `async fn(Ctx)`; the
 //! [`conformance_tests!`](crate::conformance_tests) macro lists them.
 
 #![allow(missing_docs)]
 
 mod accounts;
 mod conventions;
+mod files;
 mod meta;
+mod resources;
 mod throttling;
 mod tokens;
 
 pub use accounts::*;
 pub use conventions::*;
+pub use files::*;
 pub use meta::*;
+pub use resources::*;
 pub use throttling::*;
 pub use tokens::*;

@@ -1,0 +1,599 @@
+//! The upload pipeline of API.md §4: from a request body to a stored, hashed, typed object.
+//!
+//! 1. Read the first bytes (up to 512) and decide the content type from them *and* the
+//!    declared type, before anything is written: a PNG declared as `application/pdf`, or an
+//!    executable declared as `text/plain`, is refused (415).
+//! 2. Stream the rest into the store, counting bytes as they pass and hashing them (SHA-256).
+//!    One byte over the limit fails the stream, which makes the store's atomic `put` abort:
+//!    nothing is kept (413). The body is never held in memory whole.
+
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use futures::{stream, StreamExt};
+use sha2::{Digest, Sha256};
+
+use super::sniff::{self, sniff, SNIFF_LEN};
+use super::{validate_key, BlobStore, BlobStream};
+use crate::error::{Error, Result};
+
+/// The catch-all type clients send when they do not know better; it defers to sniffing.
+const OCTET_STREAM: &str = "application/octet-stream";
+
+/// What an upload may be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadLimits {
+    /// Largest accepted size in bytes (inclusive).
+    pub max_bytes: u64,
+    /// Accepted content types, without parameters (`image/png`). Only types the sniffer
+    /// recognises can be proven (PDF, PNG, JPEG, WebP, GIF, EPUB), plus `text/*` types, which
+    /// any valid UTF-8 text without NUL bytes may be declared as.
+    pub allowed: Vec<String>,
+}
+
+impl Default for UploadLimits {
+    /// 25 MiB of PDF, PNG, JPEG, WebP, GIF, plain text, Markdown or EPUB.
+    fn default() -> Self {
+        Self {
+            max_bytes: 25 * 1024 * 1024,
+            allowed: [
+                sniff::PDF,
+                sniff::PNG,
+                sniff::JPEG,
+                sniff::WEBP,
+                sniff::GIF,
+                sniff::TEXT,
+                sniff::MARKDOWN,
+                sniff::EPUB,
+            ]
+            .map(String::from)
+            .to_vec(),
+        }
+    }
+}
+
+/// An object [`ingest`] stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBlob {
+    /// Its key in the store.
+    pub key: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the bytes, lowercase hex (also a good `ETag`).
+    pub sha256: String,
+    /// The decided content type, without parameters.
+    pub content_type: String,
+}
+
+/// Checks and stores an upload under `key`, replacing any object there (only once the new one
+/// is complete and accepted).
+///
+/// `declared_type` is the client's `Content-Type` for the file (parameters such as
+/// `; charset=utf-8` are ignored); `None` or `application/octet-stream` means "sniff it".
+///
+/// # Errors
+/// - [`Error::Validation`] on `file` when the body is empty;
+/// - [`Error::UnsupportedMediaType`] (with the declared type) when the declared or sniffed type
+///   is not in `limits.allowed`, or the bytes are not what was declared;
+/// - [`Error::PayloadTooLarge`] when the body is over `limits.max_bytes` (nothing is stored);
+/// - the body's own errors, and the store's ([`Error::Unavailable`], [`Error::Internal`]).
+pub async fn ingest(
+    store: &dyn BlobStore,
+    key: &str,
+    declared_type: Option<&str>,
+    body: BlobStream,
+    limits: &UploadLimits,
+) -> Result<StoredBlob> {
+    validate_key(key)?;
+    let limit = limits.max_bytes;
+    let too_large = || Error::PayloadTooLarge { limit };
+    let mut body = body.fuse();
+
+    // 1. The head: whole chunks until at least SNIFF_LEN bytes, or the end.
+    let mut head: Vec<Bytes> = Vec::new();
+    let mut head_len = 0u64;
+    let mut ended = false;
+    while head_len < SNIFF_LEN as u64 {
+        match body.next().await {
+            Some(chunk) => {
+                let chunk = chunk?;
+                head_len += chunk.len() as u64;
+                if head_len > limit {
+                    return Err(too_large());
+                }
+                head.push(chunk);
+            }
+            None => {
+                ended = true;
+                break;
+            }
+        }
+    }
+    if head_len == 0 {
+        return Err(Error::field("file", "The submitted file is empty."));
+    }
+    let mut prefix = Vec::with_capacity(SNIFF_LEN);
+    for chunk in &head {
+        let room = SNIFF_LEN - prefix.len();
+        prefix.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+    let truncated = !ended || head_len > prefix.len() as u64;
+    let content_type = decide(declared_type, sniff(&prefix, truncated), &limits.allowed)?;
+
+    // 2. Everything, counted and hashed on the way into the store.
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    let counted = {
+        let tally = Arc::clone(&tally);
+        stream::iter(head.into_iter().map(Ok))
+            .chain(body)
+            .map(move |chunk| {
+                let chunk = chunk?;
+                let mut tally = lock(&tally);
+                tally.size += chunk.len() as u64;
+                if tally.size > limit {
+                    tally.over_limit = true;
+                    return Err(Error::PayloadTooLarge { limit });
+                }
+                tally.hasher.update(&chunk);
+                Ok(chunk)
+            })
+            .boxed()
+    };
+    let written = store.put(key, counted).await;
+    let tally = lock(&tally);
+    let written = match written {
+        // The store may report the abort its own way; the cause is the limit.
+        Err(_) if tally.over_limit => return Err(too_large()),
+        other => other?,
+    };
+    if written != tally.size {
+        return Err(Error::Internal(format!(
+            "blob store wrote {written} bytes of {} for {key}",
+            tally.size
+        )));
+    }
+    Ok(StoredBlob {
+        key: key.to_string(),
+        size: tally.size,
+        sha256: format!("{:x}", tally.hasher.clone().finalize()),
+        content_type,
+    })
+}
+
+/// Bytes seen so far by the counting stream.
+#[derive(Default)]
+struct Tally {
+    size: u64,
+    over_limit: bool,
+    hasher: Sha256,
+}
+
+fn lock(tally: &Mutex<Tally>) -> std::sync::MutexGuard<'_, Tally> {
+    // Poisoned only if a hasher update panicked; the counts are still what they were.
+    tally.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// `text/plain; charset=UTF-8` → `text/plain`.
+fn essence(media_type: &str) -> String {
+    media_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// The content type to store: the declared one when the bytes agree with it, the sniffed one
+/// when nothing useful was declared; both must be allowed.
+fn decide(declared: Option<&str>, sniffed: Option<&str>, allowed: &[String]) -> Result<String> {
+    let is_allowed = |media: &str| allowed.iter().any(|a| essence(a) == media);
+    let declared = declared.map(essence).filter(|d| !d.is_empty());
+    match declared {
+        None => match sniffed {
+            Some(sniffed) if is_allowed(sniffed) => Ok(sniffed.to_string()),
+            _ => Err(Error::UnsupportedMediaType(OCTET_STREAM.into())),
+        },
+        Some(declared) if declared == OCTET_STREAM => match sniffed {
+            Some(sniffed) if is_allowed(sniffed) => Ok(sniffed.to_string()),
+            _ => Err(Error::UnsupportedMediaType(declared)),
+        },
+        Some(declared) => {
+            // Markdown (or CSV, ...) cannot be told from plain text by its bytes: any text
+            // type may be declared for bytes that sniff as text.
+            let agrees = sniffed == Some(declared.as_str())
+                || (sniffed == Some(sniff::TEXT) && declared.starts_with("text/"));
+            if agrees && is_allowed(&declared) {
+                Ok(declared)
+            } else {
+                Err(Error::UnsupportedMediaType(declared))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use futures::stream;
+    use sha2::{Digest, Sha256};
+
+    use super::*;
+    use crate::blob::suite::{chunked, fresh_key, pattern, read_all};
+    use crate::blob::{LocalBlobStore, MockBlobStore};
+
+    const PNG: &[u8] =
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+    const ELF: &[u8] = b"\x7FELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0>\0\x01\0\0\0\x40\x10\0\0";
+
+    fn local() -> (tempfile::TempDir, LocalBlobStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobStore::new(dir.path()).unwrap();
+        (dir, store)
+    }
+
+    fn defaults() -> Vec<String> {
+        UploadLimits::default().allowed
+    }
+
+    /// A store that must never be written to: the upload is refused before the put.
+    fn untouched() -> MockBlobStore {
+        let mut store = MockBlobStore::new();
+        store.expect_put().never();
+        store
+    }
+
+    async fn ingest_bytes(
+        store: &dyn BlobStore,
+        declared: Option<&str>,
+        data: &[u8],
+    ) -> Result<StoredBlob> {
+        let key = fresh_key();
+        ingest(
+            store,
+            &key,
+            declared,
+            chunked(data, 100),
+            &UploadLimits::default(),
+        )
+        .await
+    }
+
+    #[test]
+    fn default_limits() {
+        let limits = UploadLimits::default();
+        assert_eq!(limits.max_bytes, 26_214_400);
+        assert_eq!(limits.allowed.len(), 8);
+        for media in [
+            "application/pdf",
+            "text/markdown",
+            "application/epub+zip",
+            "image/webp",
+        ] {
+            assert!(limits.allowed.iter().any(|a| a == media), "{media}");
+        }
+    }
+
+    #[test]
+    fn deciding_the_content_type() {
+        let allowed = defaults();
+        let ok = |declared, sniffed| decide(declared, sniffed, &allowed).unwrap();
+        let refused = |declared, sniffed| match decide(declared, sniffed, &allowed) {
+            Err(Error::UnsupportedMediaType(media)) => media,
+            other => panic!("{declared:?} / {sniffed:?}: {other:?}"),
+        };
+        assert_eq!(ok(Some("image/png"), Some("image/png")), "image/png");
+        assert_eq!(ok(Some("IMAGE/PNG"), Some("image/png")), "image/png");
+        assert_eq!(ok(None, Some("application/pdf")), "application/pdf");
+        assert_eq!(ok(Some(""), Some("image/gif")), "image/gif");
+        assert_eq!(
+            ok(Some("application/octet-stream"), Some("image/jpeg")),
+            "image/jpeg"
+        );
+        assert_eq!(
+            ok(Some("text/plain; charset=utf-8"), Some("text/plain")),
+            "text/plain"
+        );
+        assert_eq!(
+            ok(Some("text/markdown;charset=UTF-8"), Some("text/plain")),
+            "text/markdown"
+        );
+        assert_eq!(ok(None, Some("text/plain")), "text/plain");
+
+        assert_eq!(
+            refused(Some("application/pdf"), Some("image/png")),
+            "application/pdf"
+        );
+        assert_eq!(refused(Some("text/plain"), None), "text/plain");
+        assert_eq!(
+            refused(Some("text/markdown"), Some("image/png")),
+            "text/markdown"
+        );
+        assert_eq!(refused(Some("image/png"), Some("text/plain")), "image/png");
+        // Text, but a text type not on the list.
+        assert_eq!(refused(Some("text/html"), Some("text/plain")), "text/html");
+        assert_eq!(
+            refused(Some("application/x-msdownload"), None),
+            "application/x-msdownload"
+        );
+        assert_eq!(refused(None, None), "application/octet-stream");
+        assert_eq!(
+            refused(Some("application/octet-stream"), None),
+            "application/octet-stream"
+        );
+    }
+
+    #[test]
+    fn the_sniffed_type_must_be_allowed_too() {
+        let only_pdf = vec!["application/pdf".to_string()];
+        assert!(matches!(
+            decide(None, Some("image/png"), &only_pdf),
+            Err(Error::UnsupportedMediaType(_))
+        ));
+        let csv = vec!["text/csv; charset=utf-8".to_string()];
+        assert_eq!(
+            decide(Some("text/csv"), Some("text/plain"), &csv).unwrap(),
+            "text/csv"
+        );
+    }
+
+    #[tokio::test]
+    async fn png_declared_as_pdf_is_415_before_writing() {
+        let err = ingest_bytes(&untouched(), Some("application/pdf"), PNG)
+            .await
+            .unwrap_err();
+        assert!(matches!(&err, Error::UnsupportedMediaType(m) if m == "application/pdf"));
+        assert_eq!(err.status(), http::StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+
+    #[tokio::test]
+    async fn executable_declared_as_text_is_415() {
+        let mut elf = ELF.to_vec();
+        elf.extend(pattern(4096, 9));
+        let err = ingest_bytes(&untouched(), Some("text/plain"), &elf)
+            .await
+            .unwrap_err();
+        assert!(matches!(&err, Error::UnsupportedMediaType(m) if m == "text/plain"));
+        let err = ingest_bytes(&untouched(), None, &elf).await.unwrap_err();
+        assert!(matches!(&err, Error::UnsupportedMediaType(m) if m == "application/octet-stream"));
+    }
+
+    #[tokio::test]
+    async fn empty_upload_is_a_validation_error_on_file() {
+        let empty: BlobStream = stream::iter([Ok(Bytes::new()), Ok(Bytes::new())]).boxed();
+        let err = ingest(
+            &untouched(),
+            &fresh_key(),
+            None,
+            empty,
+            &UploadLimits::default(),
+        )
+        .await
+        .unwrap_err();
+        let Error::Validation(errors) = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(
+            errors.get("file"),
+            Some(["The submitted file is empty.".to_string()].as_slice())
+        );
+    }
+
+    #[tokio::test]
+    async fn markdown_is_accepted_and_hashed() {
+        let (_dir, store) = local();
+        let text = "# Notes\n\n- first\n- *second* — ünïcödé\n";
+        let stored = ingest_bytes(
+            &store,
+            Some("text/markdown; charset=utf-8"),
+            text.as_bytes(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(stored.content_type, "text/markdown");
+        assert_eq!(stored.size, text.len() as u64);
+        assert_eq!(
+            stored.sha256,
+            format!("{:x}", Sha256::digest(text.as_bytes()))
+        );
+        let back = read_all(store.get(&stored.key).await.unwrap()).await;
+        assert_eq!(back, text.as_bytes());
+    }
+
+    #[tokio::test]
+    async fn sha256_matches_known_values() {
+        let (_dir, store) = local();
+        // `printf 'hello world\n' | sha256sum`
+        let stored = ingest_bytes(&store, Some("text/plain"), b"hello world\n")
+            .await
+            .unwrap();
+        assert_eq!(
+            stored.sha256,
+            "a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447"
+        );
+        // `printf 'abc' | sha256sum` (FIPS 180-2 example), one byte per chunk.
+        let key = fresh_key();
+        let stored = ingest(
+            &store,
+            &key,
+            None,
+            chunked(b"abc", 1),
+            &UploadLimits::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            stored,
+            StoredBlob {
+                key,
+                size: 3,
+                sha256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad".into(),
+                content_type: "text/plain".into(),
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_large_binary_streams_through_in_chunks() {
+        let (_dir, store) = local();
+        let mut png = PNG.to_vec();
+        png.extend(pattern(3 * 1024 * 1024 + 11, 10));
+        let key = fresh_key();
+        let stored = ingest(
+            &store,
+            &key,
+            Some("image/png"),
+            chunked(&png, 64 * 1024),
+            &UploadLimits::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(stored.size, png.len() as u64);
+        assert_eq!(stored.sha256, format!("{:x}", Sha256::digest(&png)));
+        assert_eq!(read_all(store.get(&key).await.unwrap()).await, png);
+    }
+
+    #[tokio::test]
+    async fn sniffing_sees_across_tiny_chunks() {
+        let (_dir, store) = local();
+        let key = fresh_key();
+        let stored = ingest(
+            &store,
+            &key,
+            Some("image/png"),
+            chunked(PNG, 1),
+            &UploadLimits::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(stored.content_type, "image/png");
+    }
+
+    #[tokio::test]
+    async fn over_the_limit_mid_stream_leaves_nothing() {
+        let (_dir, store) = local();
+        crate::blob::suite::ingest_over_the_limit_leaves_nothing(&store).await;
+    }
+
+    #[tokio::test]
+    async fn over_the_limit_in_the_head_is_refused_before_writing() {
+        let limits = UploadLimits {
+            max_bytes: 100,
+            ..UploadLimits::default()
+        };
+        let err = ingest(
+            &untouched(),
+            &fresh_key(),
+            None,
+            chunked(&[b'a'; 300], 50),
+            &limits,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, Error::PayloadTooLarge { limit: 100 }));
+    }
+
+    #[tokio::test]
+    async fn over_the_limit_wins_whatever_error_the_store_reports() {
+        let mut store = MockBlobStore::new();
+        store
+            .expect_put()
+            .times(1)
+            .returning(|_, _| Err(Error::Unavailable("disk gone".into())));
+        // A store that reads the body and reports the abort in its own words.
+        struct Draining;
+        #[async_trait::async_trait]
+        impl BlobStore for Draining {
+            async fn put(&self, _: &str, mut body: BlobStream) -> Result<u64> {
+                while let Some(chunk) = body.next().await {
+                    if chunk.is_err() {
+                        return Err(Error::Internal("aborted multipart upload".into()));
+                    }
+                }
+                Ok(0)
+            }
+            async fn get(&self, _: &str) -> Result<crate::blob::Blob> {
+                Err(Error::NotFound)
+            }
+            async fn delete(&self, _: &str) -> Result<()> {
+                Ok(())
+            }
+            async fn exists(&self, _: &str) -> Result<bool> {
+                Ok(false)
+            }
+        }
+        let limits = UploadLimits {
+            max_bytes: 1000,
+            ..UploadLimits::default()
+        };
+        let err = ingest(
+            &Draining,
+            &fresh_key(),
+            None,
+            chunked(&[b'a'; 2000], 600),
+            &limits,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(err, Error::PayloadTooLarge { limit: 1000 }),
+            "{err:?}"
+        );
+        // Other store errors pass through unchanged.
+        let err = ingest(&store, &fresh_key(), None, chunked(b"small", 5), &limits)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Unavailable(_)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_store_that_loses_bytes_is_an_internal_error() {
+        let mut store = MockBlobStore::new();
+        store.expect_put().returning(|_, _| Ok(1));
+        let err = ingest_bytes(&store, None, b"three").await.unwrap_err();
+        assert!(matches!(err, Error::Internal(_)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn epub_and_webp_are_sniffed() {
+        let (_dir, store) = local();
+        let mut epub = Vec::new();
+        epub.write_all(b"PK\x03\x04\x14\0\0\0\0\0").unwrap();
+        epub.write_all(&[0; 16]).unwrap();
+        epub.write_all(&8u16.to_le_bytes()).unwrap();
+        epub.write_all(&0u16.to_le_bytes()).unwrap();
+        epub.write_all(b"mimetypeapplication/epub+zip").unwrap();
+        epub.write_all(b"PK\x03\x04rest of the archive").unwrap();
+        let stored = ingest_bytes(&store, Some("application/epub+zip"), &epub)
+            .await
+            .unwrap();
+        assert_eq!(stored.content_type, "application/epub+zip");
+        let stored = ingest_bytes(&store, Some("application/octet-stream"), &epub)
+            .await
+            .unwrap();
+        assert_eq!(stored.content_type, "application/epub+zip");
+
+        let webp =
+            b"RIFF\x1a\0\0\0WEBPVP8L\x0d\0\0\0\x2f\0\0\0\x10\x07\x10\x11\x11\x88\x88\xfe\x07\0";
+        let stored = ingest_bytes(&store, Some("image/webp"), webp)
+            .await
+            .unwrap();
+        assert_eq!(stored.content_type, "image/webp");
+    }
+
+    #[tokio::test]
+    async fn a_failing_body_fails_the_upload() {
+        let (_dir, store) = local();
+        let key = fresh_key();
+        let body = chunked(&[b'a'; 2000], 700)
+            .chain(stream::iter([Err(Error::Parse(
+                "truncated multipart".into(),
+            ))]))
+            .boxed();
+        let err = ingest(&store, &key, None, body, &UploadLimits::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Parse(_)), "{err:?}");
+        assert!(!store.exists(&key).await.unwrap());
+    }
+}

@@ -1,0 +1,599 @@
+//! [`ResourceStore`] for SQLite and PostgreSQL: one body, instantiated for both. The dialects
+//! differ only in full-text search (FTS5 vs. tsvector) and in string aggregation.
+
+use async_trait::async_trait;
+use sqlx::{Postgres, QueryBuilder, Sqlite};
+use uuid::Uuid;
+
+use super::{map_unique, SqlStore};
+use crate::error::{Error, Result};
+use crate::page::PageRequest;
+use crate::resources::{
+    FileColumns, OrderField, ResourceChanges, ResourceFields, ResourceFilter, ResourceRecord,
+    ResourceStore, Tag,
+};
+use crate::time::Timestamp;
+
+// PostgreSQL names the index; SQLite names the columns of a plain (non-expression) unique index.
+const TAG_UNIQUE: &[(&str, &str, &str)] = &[
+    (
+        "tags_owner_name_key",
+        "name",
+        "A tag with that name already exists.",
+    ),
+    (
+        "tags.owner_id, tags.name",
+        "name",
+        "A tag with that name already exists.",
+    ),
+];
+
+const COLUMNS: &str = "r.id, r.kind, r.title, r.body, r.url, r.favorite, r.tag_names, r.file_key, \
+     r.file_name, r.file_size, r.file_type, r.file_sha256, r.created_at, r.updated_at";
+
+const INSERT_RESOURCE: &str = "INSERT INTO resources \
+     (id, owner_id, kind, title, body, url, favorite, tag_names, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)";
+const REPLACE_RESOURCE: &str = "UPDATE resources SET kind = $3, title = $4, body = $5, url = $6, \
+     favorite = $7, tag_names = $8, updated_at = $9 WHERE id = $1 AND owner_id = $2";
+const PATCH_RESOURCE: &str = "UPDATE resources SET kind = COALESCE($3, kind), \
+     title = COALESCE($4, title), body = COALESCE($5, body), \
+     url = CASE WHEN $6 THEN $7 ELSE url END, favorite = COALESCE($8, favorite), \
+     tag_names = COALESCE($9, tag_names), updated_at = $10 WHERE id = $1 AND owner_id = $2";
+const GET_RESOURCE: &str = "SELECT r.id, r.kind, r.title, r.body, r.url, r.favorite, r.tag_names, \
+     r.file_key, r.file_name, r.file_size, r.file_type, r.file_sha256, r.created_at, r.updated_at \
+     FROM resources r WHERE r.id = $1 AND r.owner_id = $2";
+const DELETE_RESOURCE: &str = "DELETE FROM resources WHERE id = $1 AND owner_id = $2";
+const UNLINK_TAGS: &str = "DELETE FROM resource_tags WHERE resource_id = $1";
+
+const SET_FILE: &str = "UPDATE resources SET file_key = $3, file_name = $4, file_size = $5, \
+     file_type = $6, file_sha256 = $7, updated_at = $8 WHERE id = $1 AND owner_id = $2";
+const CLEAR_FILE: &str = "UPDATE resources SET file_key = NULL, file_name = NULL, file_size = NULL, \
+     file_type = NULL, file_sha256 = NULL, updated_at = $3 WHERE id = $1 AND owner_id = $2 AND file_key IS NOT NULL";
+const RESOURCE_EXISTS: &str = "SELECT id FROM resources WHERE id = $1 AND owner_id = $2";
+const GARBAGE: &str = "SELECT key FROM blob_garbage ORDER BY queued_at LIMIT $1";
+const BLOB_IN_USE: &str = "SELECT id FROM resources WHERE file_key = $1";
+
+const TAG_COLUMNS: &str = "SELECT t.id, t.name, \
+     (SELECT count(*) FROM resource_tags rt WHERE rt.tag_id = t.id) AS resource_count, t.created_at \
+     FROM tags t";
+const INSERT_TAG: &str =
+    "INSERT INTO tags (id, owner_id, name, created_at) VALUES ($1, $2, $3, $4) \
+     RETURNING id, name, CAST(0 AS BIGINT) AS resource_count, created_at";
+const RENAME_TAG: &str = "UPDATE tags SET name = $3 WHERE id = $1 AND owner_id = $2";
+const TAG_EXISTS: &str = "SELECT id FROM tags WHERE id = $1 AND owner_id = $2";
+const DELETE_TAG: &str = "DELETE FROM tags WHERE id = $1 AND owner_id = $2";
+
+/// How a backend does full-text search and string aggregation.
+#[derive(Clone, Copy)]
+enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// Recomputes `tag_names` of the resources carrying tag `$1`, leaving out tag `$2` (pass
+    /// the nil UUID to leave out nothing).
+    fn refresh_tag_names(self) -> &'static str {
+        match self {
+            Self::Sqlite => "UPDATE resources SET tag_names = COALESCE((SELECT group_concat(t.name, char(10) ORDER BY t.name) \
+                 FROM resource_tags rt JOIN tags t ON t.id = rt.tag_id \
+                 WHERE rt.resource_id = resources.id AND t.id <> $2), '') \
+                 WHERE id IN (SELECT resource_id FROM resource_tags WHERE tag_id = $1)",
+            Self::Postgres => "UPDATE resources SET tag_names = COALESCE((SELECT string_agg(t.name, E'\\n' ORDER BY t.name) \
+                 FROM resource_tags rt JOIN tags t ON t.id = rt.tag_id \
+                 WHERE rt.resource_id = resources.id AND t.id <> $2), '') \
+                 WHERE id IN (SELECT resource_id FROM resource_tags WHERE tag_id = $1)",
+        }
+    }
+}
+
+/// FTS5 query from user words: each word quoted (so operators and punctuation are literal),
+/// all required.
+fn fts5_query(search: &str) -> String {
+    search
+        .split_whitespace()
+        .map(|word| format!("\"{}\"", word.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Appends FROM, the search join and every filter of `filter` for `owner` to `qb`.
+fn push_from_where<'a, DB>(
+    qb: &mut QueryBuilder<'a, DB>,
+    dialect: Dialect,
+    owner: Uuid,
+    filter: &'a ResourceFilter,
+) where
+    DB: sqlx::Database,
+    Uuid: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    qb.push(" FROM resources r");
+    if let (Some(search), Dialect::Sqlite) = (&filter.search, dialect) {
+        qb.push(
+            " JOIN (SELECT rowid AS hit, bm25(resources_fts, 10.0, 5.0, 2.0, 1.0) AS rank \
+                  FROM resources_fts WHERE resources_fts MATCH ",
+        );
+        qb.push_bind(fts5_query(search));
+        qb.push(") s ON s.hit = r.seq");
+    }
+    qb.push(" WHERE r.owner_id = ").push_bind(owner);
+    if let (Some(search), Dialect::Postgres) = (&filter.search, dialect) {
+        qb.push(" AND r.search @@ websearch_to_tsquery('simple', ")
+            .push_bind(search.as_str())
+            .push(")");
+    }
+    if let Some(kind) = filter.kind {
+        qb.push(" AND r.kind = ").push_bind(kind.as_str());
+    }
+    if let Some(favorite) = filter.favorite {
+        qb.push(" AND r.favorite = ").push_bind(favorite);
+    }
+    if !filter.tags.is_empty() {
+        qb.push(" AND r.id IN (SELECT rt.resource_id FROM resource_tags rt JOIN tags t ON t.id = rt.tag_id WHERE t.owner_id = ")
+            .push_bind(owner)
+            .push(" AND t.name IN (");
+        let mut names = qb.separated(", ");
+        for tag in &filter.tags {
+            names.push_bind(tag.as_str());
+        }
+        qb.push(") GROUP BY rt.resource_id HAVING count(*) = ")
+            .push_bind(i64::try_from(filter.tags.len()).unwrap_or(i64::MAX))
+            .push(")");
+    }
+}
+
+fn push_order<'a, DB>(qb: &mut QueryBuilder<'a, DB>, dialect: Dialect, filter: &'a ResourceFilter)
+where
+    DB: sqlx::Database,
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    qb.push(" ORDER BY ");
+    match (filter.ordering, &filter.search) {
+        (None, Some(search)) => {
+            match dialect {
+                Dialect::Sqlite => qb.push("s.rank ASC, "),
+                Dialect::Postgres => qb
+                    .push("ts_rank(r.search, websearch_to_tsquery('simple', ")
+                    .push_bind(search.as_str())
+                    .push(")) DESC, "),
+            };
+            qb.push("r.created_at DESC, r.id DESC");
+        }
+        (ordering, _) => {
+            let (field, descending) = ordering.unwrap_or((OrderField::CreatedAt, true));
+            let column = match field {
+                OrderField::CreatedAt => "r.created_at",
+                OrderField::UpdatedAt => "r.updated_at",
+                OrderField::Title => "r.title",
+            };
+            let direction = if descending { "DESC" } else { "ASC" };
+            qb.push(format!("{column} {direction}, r.id {direction}"));
+        }
+    }
+}
+
+/// Links `tags` (creating the missing ones) to a resource, replacing its previous set.
+macro_rules! set_tags {
+    ($tx:expr, $db:ty, $owner:expr, $resource:expr, $tags:expr, $now:expr) => {{
+        let (owner, resource, tags, now): (Uuid, Uuid, &[String], Timestamp) =
+            ($owner, $resource, $tags, $now);
+        sqlx::query(UNLINK_TAGS)
+            .bind(resource)
+            .execute(&mut *$tx)
+            .await?;
+        if !tags.is_empty() {
+            let mut insert =
+                QueryBuilder::<$db>::new("INSERT INTO tags (id, owner_id, name, created_at) ");
+            insert.push_values(tags, |mut row, name| {
+                row.push_bind(Uuid::now_v7())
+                    .push_bind(owner)
+                    .push_bind(name.as_str())
+                    .push_bind(now);
+            });
+            insert.push(" ON CONFLICT (owner_id, name) DO NOTHING");
+            insert.build().execute(&mut *$tx).await?;
+            let mut link =
+                QueryBuilder::<$db>::new("INSERT INTO resource_tags (resource_id, tag_id) SELECT ");
+            link.push_bind(resource)
+                .push(", id FROM tags WHERE owner_id = ")
+                .push_bind(owner)
+                .push(" AND name IN (");
+            let mut names = link.separated(", ");
+            for name in tags {
+                names.push_bind(name.as_str());
+            }
+            link.push(")");
+            link.build().execute(&mut *$tx).await?;
+        }
+        Ok::<(), Error>(())
+    }};
+}
+
+fn link_needs_url(error: sqlx::Error) -> Error {
+    let is_check = error.as_database_error().is_some_and(|db| {
+        db.is_check_violation() || db.message().contains("resources_link_needs_url")
+    });
+    if is_check {
+        Error::field("url", "This field is required for links.")
+    } else {
+        Error::from(error)
+    }
+}
+
+macro_rules! resource_store {
+    ($db:ty, $dialect:expr) => {
+        #[async_trait]
+        impl ResourceStore for SqlStore<$db> {
+            async fn create_resource(
+                &self,
+                owner: Uuid,
+                id: Uuid,
+                fields: &ResourceFields,
+                tags: &[String],
+                now: Timestamp,
+            ) -> Result<ResourceRecord> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(INSERT_RESOURCE)
+                    .bind(id)
+                    .bind(owner)
+                    .bind(fields.kind.as_str())
+                    .bind(&fields.title)
+                    .bind(&fields.body)
+                    .bind(fields.url.as_deref())
+                    .bind(fields.favorite)
+                    .bind(tags.join("\n"))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(link_needs_url)?;
+                set_tags!(tx, $db, owner, id, tags, now)?;
+                let record = sqlx::query_as(GET_RESOURCE)
+                    .bind(id)
+                    .bind(owner)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(record)
+            }
+
+            async fn get_resource(&self, owner: Uuid, id: Uuid) -> Result<Option<ResourceRecord>> {
+                Ok(sqlx::query_as(GET_RESOURCE)
+                    .bind(id)
+                    .bind(owner)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn replace_resource(
+                &self,
+                owner: Uuid,
+                id: Uuid,
+                fields: &ResourceFields,
+                tags: &[String],
+                now: Timestamp,
+            ) -> Result<Option<ResourceRecord>> {
+                let mut tx = self.pool.begin().await?;
+                let changed = sqlx::query(REPLACE_RESOURCE)
+                    .bind(id)
+                    .bind(owner)
+                    .bind(fields.kind.as_str())
+                    .bind(&fields.title)
+                    .bind(&fields.body)
+                    .bind(fields.url.as_deref())
+                    .bind(fields.favorite)
+                    .bind(tags.join("\n"))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(link_needs_url)?
+                    .rows_affected();
+                if changed == 0 {
+                    return Ok(None);
+                }
+                set_tags!(tx, $db, owner, id, tags, now)?;
+                let record = sqlx::query_as(GET_RESOURCE)
+                    .bind(id)
+                    .bind(owner)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Some(record))
+            }
+
+            async fn patch_resource(
+                &self,
+                owner: Uuid,
+                id: Uuid,
+                changes: &ResourceChanges,
+                now: Timestamp,
+            ) -> Result<Option<ResourceRecord>> {
+                let mut tx = self.pool.begin().await?;
+                let changed = sqlx::query(PATCH_RESOURCE)
+                    .bind(id)
+                    .bind(owner)
+                    .bind(changes.kind.map(|k| k.as_str()))
+                    .bind(changes.title.as_deref())
+                    .bind(changes.body.as_deref())
+                    .bind(changes.url.is_some())
+                    .bind(changes.url.clone().flatten())
+                    .bind(changes.favorite)
+                    .bind(changes.tags.as_ref().map(|t| t.join("\n")))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(link_needs_url)?
+                    .rows_affected();
+                if changed == 0 {
+                    return Ok(None);
+                }
+                if let Some(tags) = &changes.tags {
+                    set_tags!(tx, $db, owner, id, tags, now)?;
+                }
+                let record = sqlx::query_as(GET_RESOURCE)
+                    .bind(id)
+                    .bind(owner)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Some(record))
+            }
+
+            async fn delete_resource(&self, owner: Uuid, id: Uuid) -> Result<bool> {
+                let deleted = sqlx::query(DELETE_RESOURCE)
+                    .bind(id)
+                    .bind(owner)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(deleted.rows_affected() > 0)
+            }
+
+            async fn list_resources(
+                &self,
+                owner: Uuid,
+                filter: &ResourceFilter,
+                page: PageRequest,
+            ) -> Result<(u64, Vec<ResourceRecord>)> {
+                let mut count = QueryBuilder::<$db>::new("SELECT count(*)");
+                push_from_where(&mut count, $dialect, owner, filter);
+                let (total,): (i64,) = count.build_query_as().fetch_one(&self.pool).await?;
+                if total == 0 {
+                    return Ok((0, Vec::new()));
+                }
+                let mut rows = QueryBuilder::<$db>::new("SELECT ");
+                rows.push(COLUMNS);
+                push_from_where(&mut rows, $dialect, owner, filter);
+                push_order(&mut rows, $dialect, filter);
+                rows.push(" LIMIT ")
+                    .push_bind(i64::try_from(page.limit()).unwrap_or(i64::MAX))
+                    .push(" OFFSET ")
+                    .push_bind(i64::try_from(page.offset()).unwrap_or(i64::MAX));
+                let records = rows.build_query_as().fetch_all(&self.pool).await?;
+                Ok((total.unsigned_abs(), records))
+            }
+
+            async fn set_file(
+                &self,
+                owner: Uuid,
+                id: Uuid,
+                file: &FileColumns,
+                now: Timestamp,
+            ) -> Result<Option<ResourceRecord>> {
+                let mut tx = self.pool.begin().await?;
+                let changed = sqlx::query(SET_FILE)
+                    .bind(id)
+                    .bind(owner)
+                    .bind(&file.key)
+                    .bind(&file.name)
+                    .bind(file.size)
+                    .bind(&file.content_type)
+                    .bind(&file.sha256)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if changed == 0 {
+                    return Ok(None);
+                }
+                let record = sqlx::query_as(GET_RESOURCE)
+                    .bind(id)
+                    .bind(owner)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Some(record))
+            }
+
+            async fn clear_file(
+                &self,
+                owner: Uuid,
+                id: Uuid,
+                now: Timestamp,
+            ) -> Result<Option<bool>> {
+                let mut tx = self.pool.begin().await?;
+                let cleared = sqlx::query(CLEAR_FILE)
+                    .bind(id)
+                    .bind(owner)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                let outcome = if cleared > 0 {
+                    Some(true)
+                } else {
+                    let exists: Option<(Uuid,)> = sqlx::query_as(RESOURCE_EXISTS)
+                        .bind(id)
+                        .bind(owner)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    exists.map(|_| false)
+                };
+                tx.commit().await?;
+                Ok(outcome)
+            }
+
+            async fn blob_garbage(&self, limit: i64) -> Result<Vec<String>> {
+                let rows: Vec<(String,)> = sqlx::query_as(GARBAGE)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows.into_iter().map(|(key,)| key).collect())
+            }
+
+            async fn forget_blob_garbage(&self, keys: &[String]) -> Result<()> {
+                if keys.is_empty() {
+                    return Ok(());
+                }
+                let mut delete =
+                    QueryBuilder::<$db>::new("DELETE FROM blob_garbage WHERE key IN (");
+                let mut list = delete.separated(", ");
+                for key in keys {
+                    list.push_bind(key.as_str());
+                }
+                delete.push(")");
+                delete.build().execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn blob_in_use(&self, key: &str) -> Result<bool> {
+                let row: Option<(Uuid,)> = sqlx::query_as(BLOB_IN_USE)
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.is_some())
+            }
+
+            async fn list_tags(
+                &self,
+                owner: Uuid,
+                search: Option<String>,
+                page: PageRequest,
+            ) -> Result<(u64, Vec<Tag>)> {
+                let pattern = search.map(|s| {
+                    let escaped = s
+                        .replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_");
+                    format!("%{escaped}%")
+                });
+                let mut count =
+                    QueryBuilder::<$db>::new("SELECT count(*) FROM tags t WHERE t.owner_id = ");
+                count.push_bind(owner);
+                if let Some(pattern) = &pattern {
+                    count
+                        .push(" AND t.name LIKE ")
+                        .push_bind(pattern.as_str())
+                        .push(" ESCAPE '\\'");
+                }
+                let (total,): (i64,) = count.build_query_as().fetch_one(&self.pool).await?;
+                let mut rows = QueryBuilder::<$db>::new(TAG_COLUMNS);
+                rows.push(" WHERE t.owner_id = ").push_bind(owner);
+                if let Some(pattern) = &pattern {
+                    rows.push(" AND t.name LIKE ")
+                        .push_bind(pattern.as_str())
+                        .push(" ESCAPE '\\'");
+                }
+                rows.push(" ORDER BY t.name LIMIT ")
+                    .push_bind(i64::try_from(page.limit()).unwrap_or(i64::MAX))
+                    .push(" OFFSET ")
+                    .push_bind(i64::try_from(page.offset()).unwrap_or(i64::MAX));
+                let tags = rows.build_query_as().fetch_all(&self.pool).await?;
+                Ok((total.unsigned_abs(), tags))
+            }
+
+            async fn create_tag(
+                &self,
+                owner: Uuid,
+                id: Uuid,
+                name: &str,
+                now: Timestamp,
+            ) -> Result<Tag> {
+                sqlx::query_as(INSERT_TAG)
+                    .bind(id)
+                    .bind(owner)
+                    .bind(name)
+                    .bind(now)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(|e| map_unique(e, TAG_UNIQUE))
+            }
+
+            async fn get_tag(&self, owner: Uuid, id: Uuid) -> Result<Option<Tag>> {
+                let sql = format!("{TAG_COLUMNS} WHERE t.id = $1 AND t.owner_id = $2");
+                Ok(sqlx::query_as(&sql)
+                    .bind(id)
+                    .bind(owner)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn rename_tag(&self, owner: Uuid, id: Uuid, name: &str) -> Result<Option<Tag>> {
+                let mut tx = self.pool.begin().await?;
+                let changed = sqlx::query(RENAME_TAG)
+                    .bind(id)
+                    .bind(owner)
+                    .bind(name)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| map_unique(e, TAG_UNIQUE))?
+                    .rows_affected();
+                if changed == 0 {
+                    return Ok(None);
+                }
+                sqlx::query($dialect.refresh_tag_names())
+                    .bind(id)
+                    .bind(Uuid::nil())
+                    .execute(&mut *tx)
+                    .await?;
+                let sql = format!("{TAG_COLUMNS} WHERE t.id = $1 AND t.owner_id = $2");
+                let tag = sqlx::query_as(&sql)
+                    .bind(id)
+                    .bind(owner)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Some(tag))
+            }
+
+            async fn delete_tag(&self, owner: Uuid, id: Uuid) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                let found: Option<(Uuid,)> = sqlx::query_as(TAG_EXISTS)
+                    .bind(id)
+                    .bind(owner)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if found.is_none() {
+                    return Ok(false);
+                }
+                sqlx::query($dialect.refresh_tag_names())
+                    .bind(id)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(DELETE_TAG)
+                    .bind(id)
+                    .bind(owner)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+        }
+    };
+}
+
+resource_store!(Sqlite, Dialect::Sqlite);
+resource_store!(Postgres, Dialect::Postgres);
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fts5_queries_are_literal_words() {
+        assert_eq!(super::fts5_query("rust  sqlx"), "\"rust\" \"sqlx\"");
+        assert_eq!(super::fts5_query("a\"b OR c*"), "\"a\"\"b\" \"OR\" \"c*\"");
+    }
+}

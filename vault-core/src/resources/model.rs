@@ -1,0 +1,358 @@
+//! Resources and tags (API.md §4): types, validation, request and response bodies.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::error::FieldErrors;
+use crate::time::Timestamp;
+use crate::wire::Patch;
+
+/// Longest title, in characters.
+pub const TITLE_MAX: usize = 200;
+/// Longest body, in characters.
+pub const BODY_MAX: usize = 100_000;
+/// Longest tag name, in characters.
+pub const TAG_MAX: usize = 50;
+/// Most tags on one resource.
+pub const TAGS_PER_RESOURCE_MAX: usize = 20;
+/// Longest URL, in characters.
+pub const URL_MAX: usize = 2048;
+
+/// What a resource is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ResourceKind {
+    /// A markdown note.
+    Note,
+    /// A link (requires `url`).
+    Link,
+    /// A stored file.
+    File,
+    /// A bibliographic reference.
+    Reference,
+}
+
+impl ResourceKind {
+    /// The stored and serialized name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Note => "note",
+            Self::Link => "link",
+            Self::File => "file",
+            Self::Reference => "reference",
+        }
+    }
+
+    /// Parses a stored or query-string name.
+    ///
+    /// # Errors
+    /// A message listing the valid kinds.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "note" => Ok(Self::Note),
+            "link" => Ok(Self::Link),
+            "file" => Ok(Self::File),
+            "reference" => Ok(Self::Reference),
+            other => Err(format!(
+                "\"{other}\" is not a valid choice: note, link, file or reference."
+            )),
+        }
+    }
+}
+
+/// A stored kind name that is not one of the four.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown resource kind {0:?}")]
+pub struct UnknownKind(pub String);
+
+impl TryFrom<String> for ResourceKind {
+    type Error = UnknownKind;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value).map_err(|_| UnknownKind(value))
+    }
+}
+
+/// The file attached to a resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FileInfo {
+    /// Original file name.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Media type (sniffed and checked against the allow-list).
+    pub content_type: String,
+    /// SHA-256 of the bytes, lowercase hex.
+    pub sha256: String,
+    /// Where to download it.
+    pub download_url: String,
+}
+
+/// A resource as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Resource {
+    /// UUID v7.
+    pub id: Uuid,
+    /// Kind.
+    pub kind: ResourceKind,
+    /// 1–200 characters.
+    pub title: String,
+    /// Markdown, at most 100 000 characters.
+    pub body: String,
+    /// Absolute http(s) URL; required for links.
+    pub url: Option<String>,
+    /// Tag names, sorted.
+    pub tags: Vec<String>,
+    /// Marked as favorite.
+    pub favorite: bool,
+    /// The attached file, if any.
+    pub file: Option<FileInfo>,
+    /// Creation time.
+    #[serde(with = "crate::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    /// Last change.
+    #[serde(with = "crate::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+/// A tag as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Tag {
+    /// UUID v7.
+    pub id: Uuid,
+    /// Lowercase name, unique per user.
+    pub name: String,
+    /// How many of the owner's resources carry it.
+    pub resource_count: i64,
+    /// Creation time.
+    #[serde(with = "crate::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+/// POST /resources and PUT /resources/{id} body: every writable field (PUT resets omitted
+/// optional fields to their defaults).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceInput {
+    /// Kind.
+    pub kind: ResourceKind,
+    /// Title.
+    pub title: String,
+    /// Body (default `""`).
+    #[serde(default)]
+    pub body: Option<String>,
+    /// URL (default `null`).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Tag names (default `[]`), created on the fly.
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    /// Favorite (default `false`).
+    #[serde(default)]
+    pub favorite: Option<bool>,
+}
+
+/// PATCH /resources/{id} body: only the fields given change.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourcePatch {
+    /// Kind.
+    #[serde(default)]
+    #[schema(value_type = Option<ResourceKind>)]
+    pub kind: Patch<ResourceKind>,
+    /// Title.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub title: Patch<String>,
+    /// Body.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub body: Patch<String>,
+    /// URL (`null` clears it).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub url: Patch<String>,
+    /// Tag names (replace the set).
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub tags: Patch<Vec<String>>,
+    /// Favorite.
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub favorite: Patch<bool>,
+}
+
+/// POST /tags and PATCH /tags/{id} body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TagInput {
+    /// 1–50 characters; trimmed and stored lowercase.
+    pub name: String,
+}
+
+/// Validated resource fields, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceFields {
+    /// Kind.
+    pub kind: ResourceKind,
+    /// Title.
+    pub title: String,
+    /// Body.
+    pub body: String,
+    /// URL.
+    pub url: Option<String>,
+    /// Favorite.
+    pub favorite: bool,
+}
+
+/// Validated changes of a PATCH (`None`: unchanged; `url: Some(None)`: cleared).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResourceChanges {
+    /// New kind.
+    pub kind: Option<ResourceKind>,
+    /// New title.
+    pub title: Option<String>,
+    /// New body.
+    pub body: Option<String>,
+    /// New URL or cleared.
+    pub url: Option<Option<String>>,
+    /// New favorite flag.
+    pub favorite: Option<bool>,
+    /// New tag set.
+    pub tags: Option<Vec<String>>,
+}
+
+/// Checks a title.
+///
+/// # Errors
+/// A message when empty (after trimming) or too long.
+pub fn parse_title(raw: &str) -> Result<String, String> {
+    let title = raw.trim();
+    if title.is_empty() {
+        return Err("This field may not be blank.".into());
+    }
+    if title.chars().count() > TITLE_MAX {
+        return Err(format!(
+            "Ensure this field has no more than {TITLE_MAX} characters."
+        ));
+    }
+    Ok(title.to_string())
+}
+
+/// Checks a body.
+///
+/// # Errors
+/// A message when too long.
+pub fn parse_body(raw: &str) -> Result<String, String> {
+    if raw.chars().count() > BODY_MAX {
+        return Err(format!(
+            "Ensure this field has no more than {BODY_MAX} characters."
+        ));
+    }
+    Ok(raw.to_string())
+}
+
+/// Checks a URL: absolute, http or https, with a host.
+///
+/// # Errors
+/// "Enter a valid URL." otherwise.
+pub fn parse_url(raw: &str) -> Result<String, String> {
+    let invalid = || "Enter a valid URL.".to_string();
+    let text = raw.trim();
+    if text.is_empty() || text.len() > URL_MAX || text.chars().any(char::is_whitespace) {
+        return Err(invalid());
+    }
+    let parsed = url::Url::parse(text).map_err(|_| invalid())?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) {
+        return Err(invalid());
+    }
+    Ok(text.to_string())
+}
+
+/// Normalises one tag name: trimmed, lowercase, 1–50 characters, no control characters.
+///
+/// # Errors
+/// A message naming the problem.
+pub fn parse_tag(raw: &str) -> Result<String, String> {
+    let name = raw.trim().to_lowercase();
+    if name.is_empty() {
+        return Err("Tag names may not be blank.".into());
+    }
+    if name.chars().count() > TAG_MAX {
+        return Err(format!("Tag names have at most {TAG_MAX} characters."));
+    }
+    if name.chars().any(char::is_control) {
+        return Err("Tag names may not contain control characters.".into());
+    }
+    Ok(name)
+}
+
+/// Normalises a tag list: each name checked, duplicates merged, sorted, at most 20.
+pub fn parse_tags(raw: &[String], errors: &mut FieldErrors) -> Option<Vec<String>> {
+    let mut names = Vec::with_capacity(raw.len());
+    let mut ok = true;
+    for name in raw {
+        match parse_tag(name) {
+            Ok(name) => names.push(name),
+            Err(message) => {
+                errors.add("tags", message);
+                ok = false;
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    if names.len() > TAGS_PER_RESOURCE_MAX {
+        errors.add(
+            "tags",
+            format!("Ensure there are no more than {TAGS_PER_RESOURCE_MAX} tags."),
+        );
+        ok = false;
+    }
+    ok.then_some(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert!(parse_url("https://example.com/a?b=c").is_ok());
+        assert!(parse_url("http://localhost:8000").is_ok());
+        for bad in [
+            "",
+            "example.com",
+            "ftp://example.com",
+            "javascript:alert(1)",
+            "https://",
+            "http:// x.com",
+            "mailto:a@b.c",
+        ] {
+            assert!(parse_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn tags_are_normalised() {
+        let mut errors = FieldErrors::new();
+        let tags = parse_tags(&[" Rust ".into(), "rust".into(), "DB".into()], &mut errors).unwrap();
+        assert_eq!(tags, vec!["db", "rust"]);
+        let too_many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
+        assert!(parse_tags(&too_many, &mut errors).is_none());
+        assert!(parse_tags(&["".into()], &mut FieldErrors::new()).is_none());
+        assert!(parse_tags(&["x".repeat(51)], &mut FieldErrors::new()).is_none());
+    }
+
+    #[test]
+    fn titles() {
+        assert_eq!(parse_title("  hi ").unwrap(), "hi");
+        assert!(parse_title("   ").is_err());
+        assert!(parse_title(&"t".repeat(201)).is_err());
+        assert!(parse_title(&"é".repeat(200)).is_ok());
+    }
+}
