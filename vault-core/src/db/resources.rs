@@ -364,14 +364,31 @@ macro_rules! resource_store {
                 if total == 0 {
                     return Ok((0, Vec::new()));
                 }
+                let limit = i64::try_from(page.limit()).unwrap_or(i64::MAX);
+                let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
                 let mut rows = QueryBuilder::<$db>::new("SELECT ");
                 rows.push(COLUMNS);
-                push_from_where(&mut rows, $dialect, owner, filter);
-                push_order(&mut rows, $dialect, filter);
-                rows.push(" LIMIT ")
-                    .push_bind(i64::try_from(page.limit()).unwrap_or(i64::MAX))
-                    .push(" OFFSET ")
-                    .push_bind(i64::try_from(page.offset()).unwrap_or(i64::MAX));
+                if filter.search.is_some() {
+                    push_from_where(&mut rows, $dialect, owner, filter);
+                    push_order(&mut rows, $dialect, filter);
+                    rows.push(" LIMIT ")
+                        .push_bind(limit)
+                        .push(" OFFSET ")
+                        .push_bind(offset);
+                } else {
+                    // Deferred join: skip `offset` entries of the (owner, order key, id) index
+                    // reading ids only, then fetch just this page's rows, so page 400 costs
+                    // about what page 1 does.
+                    rows.push(" FROM resources r JOIN (SELECT r.id");
+                    push_from_where(&mut rows, $dialect, owner, filter);
+                    push_order(&mut rows, $dialect, filter);
+                    rows.push(" LIMIT ")
+                        .push_bind(limit)
+                        .push(" OFFSET ")
+                        .push_bind(offset);
+                    rows.push(") page ON page.id = r.id");
+                    push_order(&mut rows, $dialect, filter);
+                }
                 let records = rows.build_query_as().fetch_all(&self.pool).await?;
                 Ok((total.unsigned_abs(), records))
             }
