@@ -13,6 +13,11 @@
 //! | `VAULT_THROTTLE_USER` | `1000/min` | other requests per user |
 //! | `VAULT_TRUST_FORWARDED_FOR` | `false` | take client IPs from `X-Forwarded-For` (behind a proxy only) |
 //! | `VAULT_PUBLIC_URL` | none | public base URL for absolute pagination links |
+//! | `VAULT_UPLOAD_MAX_BYTES` | `26214400` (25 MiB) | largest file upload |
+//! | `VAULT_FILES_DIR` | `<database>.files` | local directory of file blobs |
+//! | `VAULT_S3_BUCKET` | unset | store file blobs in this S3 bucket instead (feature `s3`) |
+//! | `VAULT_S3_ENDPOINT`, `VAULT_S3_REGION` | AWS, `us-east-1` | S3-compatible endpoint (MinIO, …) and region |
+//! | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` | instance role | S3 credentials |
 //! | `VAULT_ADMIN_PASSWORD` | read from stdin | password for `create-admin` |
 
 use std::io::{BufRead, Write};
@@ -63,6 +68,8 @@ pub fn parse_args(args: &[String]) -> Result<Command> {
 /// Server settings read from the environment.
 #[derive(Debug)]
 pub struct Settings {
+    /// The S3 bucket for file blobs (`VAULT_S3_*`), if one is configured.
+    pub s3_bucket: Option<String>,
     /// Where to listen.
     pub bind: SocketAddr,
     /// Vault's configuration.
@@ -105,8 +112,17 @@ pub fn settings_from(var: impl Fn(&str) -> Option<String>) -> Result<Settings> {
         config.trust_forwarded_for = matches!(flag.trim(), "1" | "true" | "yes" | "on");
     }
     config.public_base_url = var("VAULT_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string());
+    if let Some(max) = var("VAULT_UPLOAD_MAX_BYTES") {
+        config.uploads.max_bytes = max.trim().parse().map_err(|_| {
+            Error::Config(format!(
+                "VAULT_UPLOAD_MAX_BYTES {max:?} is not a number of bytes"
+            ))
+        })?;
+    }
+    config.blob_dir = var("VAULT_FILES_DIR").map(PathBuf::from);
     config.validate()?;
     Ok(Settings {
+        s3_bucket: var("VAULT_S3_BUCKET").filter(|b| !b.is_empty()),
         bind,
         config,
         secret_file,
@@ -191,7 +207,11 @@ pub enum Start {
 pub async fn start(args: &[String]) -> Result<Start> {
     let command = parse_args(args)?;
     let settings = settings_from(|name| std::env::var(name).ok())?;
-    let vault = Vault::open(settings.config).await?;
+    let mut builder = Vault::builder(settings.config);
+    if let Some(bucket) = settings.s3_bucket {
+        builder = builder.blob_store(s3_store(bucket)?);
+    }
+    let vault = builder.build().await?;
     match command {
         Command::Serve => Ok(Start::Serve {
             vault,
@@ -211,6 +231,32 @@ pub async fn start(args: &[String]) -> Result<Start> {
             Ok(Start::Done)
         }
     }
+}
+
+#[cfg(feature = "s3")]
+fn s3_store(bucket: String) -> Result<std::sync::Arc<dyn crate::blob::BlobStore>> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let mut config = crate::blob::S3Config::new(bucket);
+    if let Some(region) = var("VAULT_S3_REGION") {
+        config.region = region;
+    }
+    config.endpoint = var("VAULT_S3_ENDPOINT");
+    config.allow_http = config
+        .endpoint
+        .as_deref()
+        .is_some_and(|e| e.starts_with("http://"));
+    config.access_key_id = var("AWS_ACCESS_KEY_ID");
+    config.secret_access_key = var("AWS_SECRET_ACCESS_KEY").map(|s| Secret::new(s.into_bytes()));
+    tracing::info!(bucket = %config.bucket, endpoint = ?config.endpoint, "file blobs in S3");
+    Ok(std::sync::Arc::new(crate::blob::S3BlobStore::new(config)?))
+}
+
+#[cfg(not(feature = "s3"))]
+fn s3_store(_bucket: String) -> Result<std::sync::Arc<dyn crate::blob::BlobStore>> {
+    Err(Error::Config(
+        "VAULT_S3_BUCKET is set but this build has no S3 support: rebuild with `--features s3`"
+            .into(),
+    ))
 }
 
 fn read_password_line() -> Result<String> {
