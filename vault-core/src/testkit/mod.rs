@@ -261,6 +261,7 @@ macro_rules! __conformance_backend {
                 search_is_ranked_and_safe,
                 malformed_ids_are_404,
                 ownership_table_private_modules,
+                page_links_are_absolute_with_a_public_base_url,
                 files_upload_download_replace_delete,
                 file_uploads_are_checked,
                 files_never_outlive_their_rows,

@@ -793,3 +793,41 @@ pub async fn ownership_table_private_modules(ctx: Ctx) {
             .expect_status(204);
     }
 }
+
+pub async fn page_links_are_absolute_with_a_public_base_url(ctx: Ctx) {
+    let h = ctx
+        .start_with(|c| c.public_base_url = Some("https://vault.example.com".into()))
+        .await;
+    let ada = h.register("ada").await;
+    for i in 0..3 {
+        create(
+            &h,
+            &ada,
+            json!({"kind": "note", "title": format!("n{i}"), "tags": [format!("t{i}")]}),
+        )
+        .await;
+    }
+    let page = h
+        .get("/api/resources?page_size=2&favorite=false")
+        .bearer(&ada.access)
+        .send()
+        .await
+        .expect_status(200)
+        .json();
+    assert_eq!(
+        page["next"],
+        "https://vault.example.com/api/resources?page=2&page_size=2&favorite=false"
+    );
+    let tags = h
+        .get("/api/tags?page=2&page_size=2")
+        .bearer(&ada.access)
+        .send()
+        .await
+        .expect_status(200)
+        .json();
+    assert_eq!(
+        tags["previous"],
+        "https://vault.example.com/api/tags?page=1&page_size=2"
+    );
+    assert_eq!(tags["next"], Value::Null);
+}
