@@ -15,60 +15,22 @@ use vault_core::auth::{
     AuthStore, Email, NewRefreshToken, NewUser, Rotation, TokenCodec, TokenState, UserChanges,
     UserRecord, Username,
 };
-use vault_core::testkit::{postgres_url, Backend, TestDatabase};
+use vault_core::testkit::{run_store, Backend};
 use vault_core::time::now;
-use vault_core::{Database, Error, Role};
+use vault_core::{Error, Role};
 
 // --- harness ----------------------------------------------------------------------------------
 
-/// Runs one scenario on a fresh, migrated database of `backend`. The database lives until the
-/// scenario has finished and the pool is closed.
+/// Runs one scenario on a fresh, migrated database of `backend`.
 async fn run<F, Fut>(backend: Backend, scenario: F)
 where
     F: FnOnce(Arc<dyn AuthStore>) -> Fut,
     Fut: Future<Output = ()>,
 {
-    if backend == Backend::Postgres && postgres_url().is_none() {
-        eprintln!("skipped: VAULT_TEST_POSTGRES_URL is not set");
-        return;
-    }
-    let test_db = TestDatabase::create(backend).await;
-    let database = Database::connect(&test_db.url, 5)
-        .await
-        .expect("test database answers");
-    database.migrate().await.expect("migrations apply");
-    scenario(database.auth_store()).await;
-    database.close().await;
-    drop(test_db);
+    run_store(backend, |fresh| scenario(fresh.database.auth_store())).await;
 }
 
-/// One `#[tokio::test]` per scenario and backend, in modules `sqlite` and `postgres`.
-/// Scenarios listed under `multi` run on a two-worker runtime (they race tasks).
-macro_rules! store_suite {
-    (single: [$($single:ident),* $(,)?], multi: [$($multi:ident),* $(,)?] $(,)?) => {
-        store_suite!(@backend sqlite, Sqlite, [$($single),*], [$($multi),*]);
-        store_suite!(@backend postgres, Postgres, [$($single),*], [$($multi),*]);
-    };
-    (@backend $module:ident, $backend:ident, [$($single:ident),*], [$($multi:ident),*]) => {
-        mod $module {
-            use vault_core::testkit::Backend;
-            $(
-                #[tokio::test]
-                async fn $single() {
-                    super::run(Backend::$backend, super::$single).await;
-                }
-            )*
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $multi() {
-                    super::run(Backend::$backend, super::$multi).await;
-                }
-            )*
-        }
-    };
-}
-
-store_suite! {
+vault_core::store_suite! {
     single: [
         create_user_round_trips_and_logins_are_case_insensitive,
         username_and_email_clashes_name_the_field,

@@ -114,7 +114,7 @@ macro_rules! auth_store {
                 user: &NewUser,
                 first_token: Option<NewRefreshToken>,
             ) -> Result<UserRecord> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.write_tx().await?;
                 let record = sqlx::query_as::<_, UserRecord>(INSERT_USER)
                     .bind(user.id)
                     .bind(user.username.as_str())
@@ -191,7 +191,7 @@ macro_rules! auth_store {
                 password_hash: &str,
                 now: Timestamp,
             ) -> Result<bool> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.write_tx().await?;
                 let changed = sqlx::query(CHANGE_PASSWORD)
                     .bind(id)
                     .bind(password_hash)
@@ -209,7 +209,7 @@ macro_rules! auth_store {
             }
 
             async fn set_active(&self, id: Uuid, active: bool, now: Timestamp) -> Result<bool> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.write_tx().await?;
                 let changed = sqlx::query(SET_ACTIVE)
                     .bind(id)
                     .bind(active)
@@ -258,7 +258,7 @@ macro_rules! auth_store {
                 now: Timestamp,
                 expires_at: Timestamp,
             ) -> Result<Rotation> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.write_tx().await?;
                 if let Some(lock) = $lock_token {
                     sqlx::query(lock).bind(presented).execute(&mut *tx).await?;
                 }
@@ -297,7 +297,7 @@ macro_rules! auth_store {
             }
 
             async fn revoke_family(&self, family_id: Uuid, now: Timestamp) -> Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.write_tx().await?;
                 if let Some(lock) = $lock_family {
                     sqlx::query(lock).bind(family_id).execute(&mut *tx).await?;
                 }
@@ -323,7 +323,7 @@ macro_rules! auth_store {
             }
 
             async fn end_all_sessions(&self, user_id: Uuid, now: Timestamp) -> Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.write_tx().await?;
                 sqlx::query(BUMP_VERSION)
                     .bind(user_id)
                     .bind(now)

@@ -8,6 +8,7 @@
 
 mod auth;
 mod resources;
+mod search;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Pool, Postgres, Sqlite};
+use sqlx::{Pool, Postgres, Sqlite, Transaction};
 
 use crate::auth::AuthStore;
 use crate::error::{Error, Result};
@@ -44,6 +45,23 @@ impl<DB: sqlx::Database> SqlStore<DB> {
     /// A store over this pool.
     pub fn new(pool: Pool<DB>) -> Self {
         Self { pool }
+    }
+}
+
+impl SqlStore<Sqlite> {
+    /// Begins a transaction that will write. SQLite's default `BEGIN` is deferred: two such
+    /// transactions that both read and then write deadlock on the upgrade and one fails at
+    /// once with "database is locked", without waiting for the busy timeout. `BEGIN IMMEDIATE`
+    /// takes the write lock up front, so concurrent writers queue behind each other instead.
+    async fn write_tx(&self) -> sqlx::Result<Transaction<'static, Sqlite>> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl SqlStore<Postgres> {
+    /// Begins a transaction that will write (row locks are taken by the statements).
+    async fn write_tx(&self) -> sqlx::Result<Transaction<'static, Postgres>> {
+        self.pool.begin().await
     }
 }
 

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 use uuid::Uuid;
 
+use super::search::SearchQuery;
 use super::{map_unique, SqlStore};
 use crate::error::{Error, Result};
 use crate::page::PageRequest;
@@ -61,7 +62,14 @@ const INSERT_TAG: &str =
     "INSERT INTO tags (id, owner_id, name, created_at) VALUES ($1, $2, $3, $4) \
      RETURNING id, name, CAST(0 AS BIGINT) AS resource_count, created_at";
 const RENAME_TAG: &str = "UPDATE tags SET name = $3 WHERE id = $1 AND owner_id = $2";
-const TAG_EXISTS: &str = "SELECT id FROM tags WHERE id = $1 AND owner_id = $2";
+/// Locks the tag row (PostgreSQL) so a concurrent tagging either lands before the deletion
+/// (and is detached with it) or after it (and creates the tag afresh). SQLite needs no row
+/// lock: its write transactions run one at a time.
+macro_rules! lock_tag_sql {
+    () => {
+        "SELECT id FROM tags WHERE id = $1 AND owner_id = $2"
+    };
+}
 const DELETE_TAG: &str = "DELETE FROM tags WHERE id = $1 AND owner_id = $2";
 
 /// How a backend does full-text search and string aggregation.
@@ -72,6 +80,22 @@ enum Dialect {
 }
 
 impl Dialect {
+    /// A parsed `?search=` as this backend's full-text query text.
+    fn search(self, query: &SearchQuery) -> String {
+        match self {
+            Self::Sqlite => query.to_fts5(),
+            Self::Postgres => query.to_websearch(),
+        }
+    }
+
+    /// Finds tag `$1` of owner `$2` and locks it until commit, see [`lock_tag_sql`].
+    fn lock_tag(self) -> &'static str {
+        match self {
+            Self::Sqlite => lock_tag_sql!(),
+            Self::Postgres => concat!(lock_tag_sql!(), " FOR UPDATE"),
+        }
+    }
+
     /// Recomputes `tag_names` of the resources carrying tag `$1`, leaving out tag `$2` (pass
     /// the nil UUID to leave out nothing).
     fn refresh_tag_names(self) -> &'static str {
@@ -88,22 +112,14 @@ impl Dialect {
     }
 }
 
-/// FTS5 query from user words: each word quoted (so operators and punctuation are literal),
-/// all required.
-fn fts5_query(search: &str) -> String {
-    search
-        .split_whitespace()
-        .map(|word| format!("\"{}\"", word.replace('"', "\"\"")))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Appends FROM, the search join and every filter of `filter` for `owner` to `qb`.
+/// Appends FROM, the search join and every filter of `filter` for `owner` to `qb`; `search`
+/// is the filter's search rendered for `dialect` (see [`Dialect::search`]).
 fn push_from_where<'a, DB>(
     qb: &mut QueryBuilder<'a, DB>,
     dialect: Dialect,
     owner: Uuid,
     filter: &'a ResourceFilter,
+    search: Option<&'a str>,
 ) where
     DB: sqlx::Database,
     Uuid: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
@@ -113,18 +129,18 @@ fn push_from_where<'a, DB>(
     i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
     qb.push(" FROM resources r");
-    if let (Some(search), Dialect::Sqlite) = (&filter.search, dialect) {
+    if let (Some(search), Dialect::Sqlite) = (search, dialect) {
         qb.push(
             " JOIN (SELECT rowid AS hit, bm25(resources_fts, 10.0, 5.0, 2.0, 1.0) AS rank \
                   FROM resources_fts WHERE resources_fts MATCH ",
         );
-        qb.push_bind(fts5_query(search));
+        qb.push_bind(search);
         qb.push(") s ON s.hit = r.seq");
     }
     qb.push(" WHERE r.owner_id = ").push_bind(owner);
-    if let (Some(search), Dialect::Postgres) = (&filter.search, dialect) {
+    if let (Some(search), Dialect::Postgres) = (search, dialect) {
         qb.push(" AND r.search @@ websearch_to_tsquery('simple', ")
-            .push_bind(search.as_str())
+            .push_bind(search)
             .push(")");
     }
     if let Some(kind) = filter.kind {
@@ -147,19 +163,23 @@ fn push_from_where<'a, DB>(
     }
 }
 
-fn push_order<'a, DB>(qb: &mut QueryBuilder<'a, DB>, dialect: Dialect, filter: &'a ResourceFilter)
-where
+fn push_order<'a, DB>(
+    qb: &mut QueryBuilder<'a, DB>,
+    dialect: Dialect,
+    filter: &'a ResourceFilter,
+    search: Option<&'a str>,
+) where
     DB: sqlx::Database,
     &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
     qb.push(" ORDER BY ");
-    match (filter.ordering, &filter.search) {
+    match (filter.ordering, search) {
         (None, Some(search)) => {
             match dialect {
                 Dialect::Sqlite => qb.push("s.rank ASC, "),
                 Dialect::Postgres => qb
                     .push("ts_rank(r.search, websearch_to_tsquery('simple', ")
-                    .push_bind(search.as_str())
+                    .push_bind(search)
                     .push(")) DESC, "),
             };
             qb.push("r.created_at DESC, r.id DESC");
@@ -195,7 +215,10 @@ macro_rules! set_tags {
                     .push_bind(name.as_str())
                     .push_bind(now);
             });
-            insert.push(" ON CONFLICT (owner_id, name) DO NOTHING");
+            // `DO UPDATE` rather than `DO NOTHING`: it locks an existing tag row until
+            // commit, so a concurrent deletion or rename of that tag waits for this link
+            // instead of slipping between the insert and the link below.
+            insert.push(" ON CONFLICT (owner_id, name) DO UPDATE SET name = excluded.name");
             insert.build().execute(&mut *$tx).await?;
             let mut link =
                 QueryBuilder::<$db>::new("INSERT INTO resource_tags (resource_id, tag_id) SELECT ");
@@ -237,7 +260,7 @@ macro_rules! resource_store {
                 tags: &[String],
                 now: Timestamp,
             ) -> Result<ResourceRecord> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.write_tx().await?;
                 sqlx::query(INSERT_RESOURCE)
                     .bind(id)
                     .bind(owner)
@@ -277,7 +300,7 @@ macro_rules! resource_store {
                 tags: &[String],
                 now: Timestamp,
             ) -> Result<Option<ResourceRecord>> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.write_tx().await?;
                 let changed = sqlx::query(REPLACE_RESOURCE)
                     .bind(id)
                     .bind(owner)
@@ -312,7 +335,7 @@ macro_rules! resource_store {
                 changes: &ResourceChanges,
                 now: Timestamp,
             ) -> Result<Option<ResourceRecord>> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.write_tx().await?;
                 let changed = sqlx::query(PATCH_RESOURCE)
                     .bind(id)
                     .bind(owner)
@@ -358,8 +381,15 @@ macro_rules! resource_store {
                 filter: &ResourceFilter,
                 page: PageRequest,
             ) -> Result<(u64, Vec<ResourceRecord>)> {
+                let query = filter.search.as_deref().map(SearchQuery::parse);
+                if query.as_ref().is_some_and(SearchQuery::is_empty) {
+                    // Only punctuation or exclusions: nothing can match.
+                    return Ok((0, Vec::new()));
+                }
+                let rendered = query.map(|q| $dialect.search(&q));
+                let search = rendered.as_deref();
                 let mut count = QueryBuilder::<$db>::new("SELECT count(*)");
-                push_from_where(&mut count, $dialect, owner, filter);
+                push_from_where(&mut count, $dialect, owner, filter, search);
                 let (total,): (i64,) = count.build_query_as().fetch_one(&self.pool).await?;
                 if total == 0 {
                     return Ok((0, Vec::new()));
@@ -368,9 +398,9 @@ macro_rules! resource_store {
                 let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
                 let mut rows = QueryBuilder::<$db>::new("SELECT ");
                 rows.push(COLUMNS);
-                if filter.search.is_some() {
-                    push_from_where(&mut rows, $dialect, owner, filter);
-                    push_order(&mut rows, $dialect, filter);
+                if search.is_some() {
+                    push_from_where(&mut rows, $dialect, owner, filter, search);
+                    push_order(&mut rows, $dialect, filter, search);
                     rows.push(" LIMIT ")
                         .push_bind(limit)
                         .push(" OFFSET ")
@@ -380,14 +410,14 @@ macro_rules! resource_store {
                     // reading ids only, then fetch just this page's rows, so page 400 costs
                     // about what page 1 does.
                     rows.push(" FROM resources r JOIN (SELECT r.id");
-                    push_from_where(&mut rows, $dialect, owner, filter);
-                    push_order(&mut rows, $dialect, filter);
+                    push_from_where(&mut rows, $dialect, owner, filter, search);
+                    push_order(&mut rows, $dialect, filter, search);
                     rows.push(" LIMIT ")
                         .push_bind(limit)
                         .push(" OFFSET ")
                         .push_bind(offset);
                     rows.push(") page ON page.id = r.id");
-                    push_order(&mut rows, $dialect, filter);
+                    push_order(&mut rows, $dialect, filter, search);
                 }
                 let records = rows.build_query_as().fetch_all(&self.pool).await?;
                 Ok((total.unsigned_abs(), records))
@@ -400,7 +430,7 @@ macro_rules! resource_store {
                 file: &FileColumns,
                 now: Timestamp,
             ) -> Result<Option<ResourceRecord>> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.write_tx().await?;
                 let changed = sqlx::query(SET_FILE)
                     .bind(id)
                     .bind(owner)
@@ -431,7 +461,7 @@ macro_rules! resource_store {
                 id: Uuid,
                 now: Timestamp,
             ) -> Result<Option<bool>> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.write_tx().await?;
                 let cleared = sqlx::query(CLEAR_FILE)
                     .bind(id)
                     .bind(owner)
@@ -549,7 +579,7 @@ macro_rules! resource_store {
             }
 
             async fn rename_tag(&self, owner: Uuid, id: Uuid, name: &str) -> Result<Option<Tag>> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.write_tx().await?;
                 let changed = sqlx::query(RENAME_TAG)
                     .bind(id)
                     .bind(owner)
@@ -577,8 +607,8 @@ macro_rules! resource_store {
             }
 
             async fn delete_tag(&self, owner: Uuid, id: Uuid) -> Result<bool> {
-                let mut tx = self.pool.begin().await?;
-                let found: Option<(Uuid,)> = sqlx::query_as(TAG_EXISTS)
+                let mut tx = self.write_tx().await?;
+                let found: Option<(Uuid,)> = sqlx::query_as($dialect.lock_tag())
                     .bind(id)
                     .bind(owner)
                     .fetch_optional(&mut *tx)
@@ -605,12 +635,3 @@ macro_rules! resource_store {
 
 resource_store!(Sqlite, Dialect::Sqlite);
 resource_store!(Postgres, Dialect::Postgres);
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn fts5_queries_are_literal_words() {
-        assert_eq!(super::fts5_query("rust  sqlx"), "\"rust\" \"sqlx\"");
-        assert_eq!(super::fts5_query("a\"b OR c*"), "\"a\"\"b\" \"OR\" \"c*\"");
-    }
-}

@@ -198,6 +198,91 @@ where
     scenario(Ctx { backend, factory }).await;
 }
 
+/// Inserts a user `name` (email `name@example.com`, a placeholder hash nobody can log in with)
+/// straight through the store, for tests and benches that need an owner, not a login.
+///
+/// # Panics
+/// When `name` is not a valid username or the store refuses the user.
+pub async fn insert_user(store: &dyn crate::auth::AuthStore, name: &str) -> uuid::Uuid {
+    let user = crate::auth::NewUser {
+        id: uuid::Uuid::now_v7(),
+        username: crate::auth::Username::parse(name).expect("valid username"),
+        email: crate::auth::Email::parse(&format!("{name}@example.com")).expect("valid email"),
+        display_name: name.to_string(),
+        password_hash: format!("$argon2id$v=19$m=19456,t=2,p=1$fake${name}"),
+        role: crate::Role::User,
+        created_at: crate::time::now(),
+    };
+    store
+        .create_user(&user, None)
+        .await
+        .expect("create_user")
+        .id
+}
+
+/// A fresh, migrated database for a store suite scenario: its URL (for raw connections) and
+/// the pool. PostgreSQL runs are skipped (returning `None`) when no server is configured.
+pub struct StoreDatabase {
+    /// Connection URL of the fresh database.
+    pub url: String,
+    /// A pool of 5 connections over it, migrated.
+    pub database: crate::Database,
+    _guard: TestDatabase,
+}
+
+/// Runs one store scenario on a fresh, migrated database of `backend` (skipped with a note when
+/// `backend` is PostgreSQL and `VAULT_TEST_POSTGRES_URL` is unset). The database lives until
+/// the scenario has finished and the pool is closed.
+pub async fn run_store<F, Fut>(backend: Backend, scenario: F)
+where
+    F: FnOnce(&StoreDatabase) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    if backend == Backend::Postgres && postgres_url().is_none() {
+        eprintln!("skipped: VAULT_TEST_POSTGRES_URL is not set");
+        return;
+    }
+    let guard = TestDatabase::create(backend).await;
+    let database = crate::Database::connect(&guard.url, 5)
+        .await
+        .expect("test database answers");
+    database.migrate().await.expect("migrations apply");
+    let store = StoreDatabase {
+        url: guard.url.clone(),
+        database,
+        _guard: guard,
+    };
+    scenario(&store).await;
+    store.database.close().await;
+}
+
+/// One `#[tokio::test]` per store scenario and backend, in modules `sqlite` and `postgres`,
+/// each calling `super::run(backend, super::scenario)`. Scenarios listed under `multi` run on a
+/// two-worker runtime (they race tasks).
+#[macro_export]
+macro_rules! store_suite {
+    (single: [$($single:ident),* $(,)?], multi: [$($multi:ident),* $(,)?] $(,)?) => {
+        $crate::store_suite!(@backend sqlite, Sqlite, [$($single),*], [$($multi),*]);
+        $crate::store_suite!(@backend postgres, Postgres, [$($single),*], [$($multi),*]);
+    };
+    (@backend $module:ident, $backend:ident, [$($single:ident),*], [$($multi:ident),*]) => {
+        mod $module {
+            $(
+                #[::tokio::test]
+                async fn $single() {
+                    super::run($crate::testkit::Backend::$backend, super::$single).await;
+                }
+            )*
+            $(
+                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $multi() {
+                    super::run($crate::testkit::Backend::$backend, super::$multi).await;
+                }
+            )*
+        }
+    };
+}
+
 /// Expands to one `#[tokio::test]` per conformance scenario, in modules `sqlite` and
 /// `postgres`, for the app built by `$factory: fn(Vault) -> Box<dyn TestApp>`.
 #[macro_export]

@@ -1,0 +1,309 @@
+//! Query budget of `ResourceStore::list_resources` (API.md §2: "Listing cost must not grow with
+//! the page number … nested data (tags, sections) is fetched in a constant number of queries per
+//! page").
+//!
+//! sqlx 0.8 emits one `tracing` event with target `sqlx::query` for every statement it executes
+//! (`sqlx_core::logger::QueryLogger`, DEBUG by default, WARN when slow). A small
+//! [`tracing_subscriber::Layer`] counts those events per *probe*: a span wrapped around the one
+//! store call being measured.
+//!
+//! The counter is installed as the global default, not with `tracing::subscriber::set_default`:
+//! sqlx's SQLite driver runs every statement on a worker thread per connection (and logs it
+//! there, inside the caller's span, which it forwards), so a thread-local subscriber on the test
+//! thread would see the PostgreSQL statements only. Attributing events to probe spans keeps the
+//! counts exact even with the SQLite and PostgreSQL tests running in parallel.
+//!
+//! Runs on SQLite always, on PostgreSQL when `VAULT_TEST_POSTGRES_URL` is set.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id};
+use tracing::{Event, Instrument, Metadata, Subscriber};
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+use uuid::Uuid;
+use vault_core::page::PageRequest;
+use vault_core::resources::{OrderField, ResourceFields, ResourceFilter, ResourceKind};
+use vault_core::testkit::{insert_user, postgres_url, Backend, TestDatabase};
+use vault_core::time::now;
+use vault_core::Database;
+
+// --- the statement counter --------------------------------------------------------------------
+
+/// Name of the spans that delimit one measurement.
+const PROBE: &str = "query_budget_probe";
+
+/// The probe number, kept in the extensions of a probe span.
+struct ProbeId(u64);
+
+/// Reads the `summary` and `db.statement` fields of a statement event.
+#[derive(Default)]
+struct StatementText(String);
+
+impl Visit for StatementText {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "summary" && self.0.is_empty() {
+            self.0 = value.to_string();
+        } else if field.name() == "db.statement" && !value.trim().is_empty() {
+            self.0 = value.trim().to_string();
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if field.name() == "summary" && self.0.is_empty() {
+            self.0 = format!("{value:?}");
+        }
+    }
+}
+
+/// Reads the `probe` field of a probe span.
+struct ProbeField(Option<u64>);
+
+impl Visit for ProbeField {
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        if field.name() == "probe" {
+            self.0 = Some(value);
+        }
+    }
+
+    fn record_debug(&mut self, _field: &Field, _value: &dyn fmt::Debug) {}
+}
+
+/// Records the `sqlx::query` events under each probe span.
+struct StatementCounter;
+
+/// Statements seen so far, by probe number.
+fn statements() -> &'static Mutex<HashMap<u64, Vec<String>>> {
+    static STATEMENTS: OnceLock<Mutex<HashMap<u64, Vec<String>>>> = OnceLock::new();
+    STATEMENTS.get_or_init(Mutex::default)
+}
+
+impl<S> Layer<S> for StatementCounter
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn enabled(&self, metadata: &Metadata<'_>, _ctx: Context<'_, S>) -> bool {
+        // Only what the counter needs: sqlx's statement events and the probe spans.
+        metadata.target().starts_with("sqlx::query") || metadata.name() == PROBE
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if attrs.metadata().name() != PROBE {
+            return;
+        }
+        let mut field = ProbeField(None);
+        attrs.record(&mut field);
+        if let (Some(probe), Some(span)) = (field.0, ctx.span(id)) {
+            span.extensions_mut().insert(ProbeId(probe));
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if !event.metadata().target().starts_with("sqlx::query") {
+            return;
+        }
+        let Some(scope) = ctx.event_scope(event) else {
+            return;
+        };
+        for span in scope {
+            if let Some(ProbeId(probe)) = span.extensions().get::<ProbeId>() {
+                let mut text = StatementText::default();
+                event.record(&mut text);
+                statements()
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .entry(*probe)
+                    .or_default()
+                    .push(text.0);
+                return;
+            }
+        }
+    }
+}
+
+/// Installs the counter as the process-wide subscriber (once per test binary).
+fn install_counter() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let subscriber = tracing_subscriber::registry().with(StatementCounter);
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("no other global subscriber in this test binary");
+    });
+}
+
+/// Runs `future` under a fresh probe span; returns its output and the statements it executed.
+async fn measure<F: Future>(future: F) -> (F::Output, Vec<String>) {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let probe = NEXT.fetch_add(1, Ordering::Relaxed);
+    let output = future
+        .instrument(tracing::info_span!("query_budget_probe", probe))
+        .await;
+    let executed = statements()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&probe)
+        .unwrap_or_default();
+    (output, executed)
+}
+
+// --- the scenario -----------------------------------------------------------------------------
+
+#[tokio::test]
+async fn sqlite_list_resources_costs_a_constant_number_of_statements() {
+    list_resources_costs_a_constant_number_of_statements(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_list_resources_costs_a_constant_number_of_statements() {
+    if postgres_url().is_none() {
+        eprintln!("skipped: VAULT_TEST_POSTGRES_URL is not set");
+        return;
+    }
+    list_resources_costs_a_constant_number_of_statements(Backend::Postgres).await;
+}
+
+/// How many resources are seeded.
+const RESOURCES: usize = 120;
+/// The most statements one `list_resources` call may execute.
+const BUDGET: usize = 3;
+
+const TAG_NAMES: [&str; 10] = [
+    "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet",
+];
+
+/// Resource `i`'s tags: three distinct names, sorted (as the service passes them).
+fn tags_of(i: usize) -> Vec<String> {
+    let mut names: Vec<String> = [i, i + 1, i + 3]
+        .iter()
+        .map(|n| TAG_NAMES[n % TAG_NAMES.len()].to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+async fn list_resources_costs_a_constant_number_of_statements(backend: Backend) {
+    install_counter();
+    let test_db = TestDatabase::create(backend).await;
+    // One connection: a pool that opens a new connection during a measured call would add the
+    // connection's set-up statements (SQLite's PRAGMAs) to that call.
+    let database = Database::connect(&test_db.url, 1)
+        .await
+        .expect("test database answers");
+    database.migrate().await.expect("migrations apply");
+    let store = database.resource_store();
+
+    let owner = insert_user(database.auth_store().as_ref(), "budget").await;
+    let mut first = None;
+    for i in 0..RESOURCES {
+        let fields = ResourceFields {
+            kind: if i % 4 == 0 {
+                ResourceKind::Reference
+            } else {
+                ResourceKind::Note
+            },
+            title: format!("Resource number {i}"),
+            body: if i % 2 == 0 {
+                format!("A common word and the marker w{i}.")
+            } else {
+                format!("Nothing special, marker w{i}.")
+            },
+            url: None,
+            favorite: i % 3 == 0,
+        };
+        let record = store
+            .create_resource(owner, Uuid::now_v7(), &fields, &tags_of(i), now())
+            .await
+            .expect("create_resource");
+        first.get_or_insert(record.id);
+    }
+
+    // Calibration: one lookup is one statement, so the counter does see this backend's queries.
+    let first = first.expect("seeded");
+    let (found, executed) = measure(store.get_resource(owner, first)).await;
+    assert!(found.expect("get_resource").is_some());
+    assert_eq!(
+        executed.len(),
+        1,
+        "get_resource is one statement: {executed:#?}"
+    );
+
+    let filters = [
+        ("no filter", filter(None, &[], None)),
+        ("one tag", filter(None, &["alpha"], None)),
+        ("two tags", filter(None, &["alpha", "bravo"], None)),
+        ("search", filter(None, &[], Some("common"))),
+        ("tag and search", filter(None, &["alpha"], Some("common"))),
+        (
+            "everything",
+            ResourceFilter {
+                favorite: Some(false),
+                ordering: Some((OrderField::Title, false)),
+                ..filter(Some(ResourceKind::Note), &["bravo"], Some("resource"))
+            },
+        ),
+    ];
+    let pages = [(1, 10), (1, 100), (5, 20)];
+    let mut seen = Vec::new();
+    for (name, filter) in &filters {
+        // Warm-up (connections, prepared statements), then the measured calls.
+        store
+            .list_resources(owner, filter, PageRequest::default())
+            .await
+            .expect("list_resources");
+        for (number, size) in pages {
+            let request = PageRequest {
+                page: number,
+                page_size: size,
+            };
+            let (listed, executed) = measure(store.list_resources(owner, filter, request)).await;
+            let (total, rows) = listed.expect("list_resources");
+            assert!(total > 0, "{name}: the seed matches");
+            let expected_rows = total.saturating_sub(request.offset()).min(size);
+            assert_eq!(
+                rows.len() as u64,
+                expected_rows,
+                "{name}, page {number} of {size}: rows"
+            );
+            let statements = executed.len();
+            assert!(
+                statements > 0,
+                "{name}, page {number} of {size}: the counter saw no statement"
+            );
+            assert!(
+                statements <= BUDGET,
+                "{name}, page {number} of {size}: {statements} statements: {executed:#?}"
+            );
+            eprintln!(
+                "{backend:?} {name}, page {number} of {size}: {total} matches, {} rows, {statements} statements",
+                rows.len()
+            );
+            seen.push((*name, number, size, executed));
+        }
+    }
+    let baseline = seen[0].3.len();
+    for (name, number, size, executed) in &seen {
+        assert_eq!(
+            executed.len(),
+            baseline,
+            "{name}, page {number} of {size} costs the same as every other listing: {executed:#?}"
+        );
+    }
+
+    database.close().await;
+    drop(test_db);
+}
+
+fn filter(kind: Option<ResourceKind>, tags: &[&str], search: Option<&str>) -> ResourceFilter {
+    ResourceFilter {
+        kind,
+        tags: tags.iter().map(|t| (*t).to_string()).collect(),
+        favorite: None,
+        search: search.map(str::to_string),
+        ordering: None,
+    }
+}
