@@ -52,8 +52,17 @@ impl Server {
     /// # Panics
     /// When it does not start listening within 60 s.
     pub fn start(binary: &str, dir: &Path, env: &[(&str, &str)]) -> Self {
+        Self::start_with_args(binary, &[], dir, env)
+    }
+
+    /// [`Server::start`] with command-line arguments.
+    ///
+    /// # Panics
+    /// When it does not start listening within 60 s.
+    pub fn start_with_args(binary: &str, args: &[&str], dir: &Path, env: &[(&str, &str)]) -> Self {
         let mut command = Command::new(binary);
         command
+            .args(args)
             .current_dir(dir)
             .env("VAULT_BIND", "127.0.0.1:0")
             .env("RUST_LOG", "info")
@@ -92,6 +101,11 @@ impl Server {
             panic!("server did not log 'listening on http://ADDR' within 60 s");
         };
         Self { child, addr }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Sends one HTTP/1.1 request and reads the whole response.

@@ -1,0 +1,424 @@
+//! The HTTP load bench: `benches/load.sh [axum|poem] [sqlite|postgres]` runs
+//! `vault-load run <adapter> <database>`.
+//!
+//! It starts the example server of `<adapter>` (built beside this binary) on a fresh database,
+//! seeds it through the API — one user with 10 000 resources of 3 tags each, 100 other users
+//! with 100 resources each — and drives it with `wrk` at 32 connections, scenario by scenario,
+//! printing requests/s, p50, p99 and the server's peak RSS of each, then checks the targets of
+//! the README as ratios within this one run. It then grows the user to 100 000 resources and
+//! runs `list` and `search` again.
+//!
+//! Environment: `VAULT_LOAD_SECONDS` (per scenario, default 10), `VAULT_LOAD_BIG` (resources
+//! of the grown user, default 100000; 0 skips the growth step), `VAULT_TEST_POSTGRES_URL` (the
+//! server a fresh database is created on, default `postgres://postgres@127.0.0.1:5432/postgres`).
+//!
+//! Exit status: 0 when every target holds, 2 when one is missed, 1 on errors.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use vault_benches::wrk::{self, Load, Stats};
+use vault_benches::{baseline, seed};
+use vault_core::testkit::smoke::Server;
+use vault_core::testkit::{Backend, TestDatabase};
+
+const CONNECTIONS: u32 = 32;
+const MAIN_USER: &str = "loadbench";
+const SMALL: usize = 10_000;
+const SEED_THREADS: usize = 4;
+
+fn env_number(name: &str, default: usize) -> Result<usize> {
+    match std::env::var(name) {
+        Ok(text) => text
+            .trim()
+            .parse()
+            .with_context(|| format!("{name}={text:?} is not a number")),
+        Err(_) => Ok(default),
+    }
+}
+
+/// One measured scenario.
+struct Row {
+    name: String,
+    stats: Stats,
+    rss_mib: Option<f64>,
+}
+
+/// The server under load, and what the scenarios need of it.
+struct Bench<'a> {
+    server: &'a Server,
+    dir: &'a Path,
+    token: String,
+    seconds: u32,
+    rows: Vec<Row>,
+}
+
+fn url(addr: SocketAddr, path: &str) -> String {
+    format!("http://{addr}{path}")
+}
+
+/// Resets the peak RSS of `pid` (Linux `clear_refs`); later reads of `VmHWM` give the peak
+/// since this call.
+fn reset_peak_rss(pid: u32) {
+    let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
+}
+
+/// The peak RSS of `pid` in MiB since the last reset, where `/proc` tells.
+fn peak_rss_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib / 1024.0)
+}
+
+impl Bench<'_> {
+    fn record(&mut self, name: &str, stats: Stats, rss_mib: Option<f64>) -> Result<Stats> {
+        println!(
+            "{name:<14} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  peak RSS {}  errors {}/{}",
+            stats.rps,
+            stats.p50_ms,
+            stats.p99_ms,
+            rss_mib.map_or_else(|| "?".into(), |m| format!("{m:.1} MiB")),
+            stats.status_errors,
+            stats.socket_errors,
+        );
+        if stats.status_errors > 0 || stats.requests == 0 {
+            bail!("{name}: {} error responses", stats.status_errors);
+        }
+        self.rows.push(Row {
+            name: name.to_string(),
+            stats,
+            rss_mib,
+        });
+        Ok(stats)
+    }
+
+    /// GETs `path` as the main user at 32 connections.
+    fn get(&mut self, name: &str, path: &str) -> Result<Stats> {
+        let load = Load::get(
+            url(self.server.addr, path),
+            Some(&self.token),
+            CONNECTIONS,
+            self.seconds,
+        );
+        let pid = self.server.pid();
+        reset_peak_rss(pid);
+        let stats = wrk::run(&load, self.dir, name)?;
+        self.record(name, stats, peak_rss_mib(pid))
+    }
+
+    /// 32 clients log in as fast as they can while one client measures `GET /api/auth/me`.
+    fn login_flood(&mut self) -> Result<()> {
+        let addr = self.server.addr;
+        let me = Load::get(url(addr, "/api/auth/me"), Some(&self.token), 1, self.seconds);
+        let quiet = wrk::run(&me, self.dir, "me-quiet")?;
+        self.record("me-quiet", quiet, None)?;
+        let flood = Load {
+            url: url(addr, "/api/auth/token"),
+            method: "POST",
+            headers: Vec::new(),
+            body: Some(
+                serde_json::json!({"username": MAIN_USER, "password": seed::PASSWORD}).to_string(),
+            ),
+            connections: CONNECTIONS,
+            seconds: self.seconds,
+        };
+        let pid = self.server.pid();
+        reset_peak_rss(pid);
+        let flooding = flood.start(self.dir, "login-flood")?;
+        // Let the flood reach its steady state before measuring beside it.
+        std::thread::sleep(Duration::from_millis(500));
+        let measuring = me.start(self.dir, "me-under-flood")?;
+        let beside = wrk::finish(measuring)?;
+        let logins = wrk::finish(flooding)?;
+        let rss = peak_rss_mib(pid);
+        self.record("login-flood", logins, rss)?;
+        self.record("me-under-flood", beside, rss)?;
+        Ok(())
+    }
+
+    fn stats(&self, name: &str) -> Option<Stats> {
+        self.rows.iter().find(|r| r.name == name).map(|r| r.stats)
+    }
+}
+
+/// A target: `name`, the measured ratio and its bound (`at_least` or at most).
+struct Target {
+    name: &'static str,
+    ratio: f64,
+    bound: f64,
+    at_least: bool,
+}
+
+impl Target {
+    fn holds(&self) -> bool {
+        if self.at_least {
+            self.ratio >= self.bound
+        } else {
+            self.ratio <= self.bound
+        }
+    }
+}
+
+fn targets(bench: &Bench<'_>) -> Vec<Target> {
+    let get = |name| bench.stats(name).unwrap_or_default();
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::INFINITY };
+    let mut targets = vec![
+        Target {
+            name: "me / baseline throughput ≥ 0.50",
+            ratio: ratio(get("me").rps, get("baseline").rps),
+            bound: 0.5,
+            at_least: true,
+        },
+        Target {
+            name: "list / me throughput ≥ 0.15",
+            ratio: ratio(get("list").rps, get("me").rps),
+            bound: 0.15,
+            at_least: true,
+        },
+        Target {
+            name: "deep p99 / list p99 ≤ 2",
+            ratio: ratio(get("deep").p99_ms, get("list").p99_ms),
+            bound: 2.0,
+            at_least: false,
+        },
+        Target {
+            name: "me p99 under login flood / quiet ≤ 5",
+            ratio: ratio(get("me-under-flood").p99_ms, get("me-quiet").p99_ms),
+            bound: 5.0,
+            at_least: false,
+        },
+    ];
+    if let Some(rss) = bench.rows.iter().find(|r| r.name == "list").and_then(|r| r.rss_mib) {
+        targets.push(Target {
+            name: "list peak RSS ≤ 64 MiB",
+            ratio: rss,
+            bound: 64.0,
+            at_least: false,
+        });
+    }
+    if bench.stats("list-big").is_some() {
+        targets.push(Target {
+            name: "list p99 big / 10k ≤ 1.5",
+            ratio: ratio(get("list-big").p99_ms, get("list").p99_ms),
+            bound: 1.5,
+            at_least: false,
+        });
+        targets.push(Target {
+            name: "search p99 big / 10k ≤ 2",
+            ratio: ratio(get("search-big").p99_ms, get("search").p99_ms),
+            bound: 2.0,
+            at_least: false,
+        });
+    }
+    targets
+}
+
+fn run(adapter: &str, database: &str) -> Result<bool> {
+    let backend = match database {
+        "sqlite" => Backend::Sqlite,
+        "postgres" => Backend::Postgres,
+        other => bail!("unknown database {other:?}: sqlite or postgres"),
+    };
+    if !matches!(adapter, "axum" | "poem") {
+        bail!("unknown adapter {adapter:?}: axum or poem");
+    }
+    let seconds = u32::try_from(env_number("VAULT_LOAD_SECONDS", 10)?)?;
+    let big = env_number("VAULT_LOAD_BIG", 100_000)?;
+    let exe = std::env::current_exe()?;
+    let server_bin = exe.with_file_name(format!("vault-{adapter}-server"));
+    if !server_bin.exists() {
+        bail!(
+            "{} is missing: cargo build --release -p vault-{adapter}-server",
+            server_bin.display()
+        );
+    }
+    if backend == Backend::Postgres && std::env::var_os("VAULT_TEST_POSTGRES_URL").is_none() {
+        // Single-threaded at this point: nothing else reads the environment.
+        std::env::set_var(
+            "VAULT_TEST_POSTGRES_URL",
+            "postgres://postgres@127.0.0.1:5432/postgres",
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let db = runtime.block_on(TestDatabase::create(backend));
+    let dir = db.dir.path();
+    let secret = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let server_path = server_bin.to_string_lossy().into_owned();
+    let server = Server::start(
+        &server_path,
+        dir,
+        &[
+            ("VAULT_DATABASE_URL", db.url.as_str()),
+            ("VAULT_JWT_SECRET", secret.as_str()),
+            ("VAULT_THROTTLE_AUTH_IP", "off"),
+            ("VAULT_THROTTLE_AUTH_USER", "off"),
+            ("VAULT_THROTTLE_ANON", "off"),
+            ("VAULT_THROTTLE_USER", "off"),
+        ],
+    );
+    let addr = server.addr;
+    println!("vault-{adapter}-server on {database}, {addr}; {seconds} s per scenario");
+
+    let started = Instant::now();
+    let token = seed::register(addr, MAIN_USER)?;
+    seed::resources(addr, &token, 0, SMALL, SEED_THREADS)?;
+    seed::other_users(addr, 100, 100, SEED_THREADS)?;
+    analyze(&runtime, &db)?;
+    println!(
+        "seeded {} resources of 101 users through the API in {:.1} s",
+        SMALL + 100 * 100,
+        started.elapsed().as_secs_f64()
+    );
+    let me_body = {
+        let mut conn = vault_benches::client::Conn::connect(addr)?;
+        conn.send("GET", "/api/auth/me", Some(&token), None)?.body
+    };
+
+    let mut bench = Bench {
+        server: &server,
+        dir,
+        token,
+        seconds,
+        rows: Vec::new(),
+    };
+    bench.get("me", "/api/auth/me")?;
+    bench.get("list", "/api/resources?page=1&page_size=20")?;
+    bench.get("deep", "/api/resources?page=400&page_size=20")?;
+    bench.get("search", &format!("/api/resources?search={}", seed::RARE_WORD))?;
+    bench.login_flood()?;
+
+    // The baseline: same framework, a bare handler, the same JSON as `me`.
+    let body_file = dir.join("me.json");
+    std::fs::write(&body_file, &me_body)?;
+    let exe_path = exe.to_string_lossy().into_owned();
+    let body_path = body_file.to_string_lossy().into_owned();
+    let bare = Server::start_with_args(&exe_path, &["baseline", adapter, &body_path], dir, &[]);
+    let load = Load::get(
+        url(bare.addr, "/api/auth/me"),
+        None,
+        CONNECTIONS,
+        seconds,
+    );
+    reset_peak_rss(bare.pid());
+    let stats = wrk::run(&load, dir, "baseline")?;
+    bench.record("baseline", stats, peak_rss_mib(bare.pid()))?;
+    drop(bare);
+
+    if big > SMALL {
+        let started = Instant::now();
+        seed::resources(addr, &bench.token, SMALL, big, SEED_THREADS)?;
+        analyze(&runtime, &db)?;
+        println!(
+            "grew {MAIN_USER} to {big} resources in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        bench.get("list-big", "/api/resources?page=1&page_size=20")?;
+        bench.get("deep-big", "/api/resources?page=400&page_size=20")?;
+        bench.get(
+            "search-big",
+            &format!("/api/resources?search={}", seed::RARE_WORD),
+        )?;
+    }
+
+    let targets = targets(&bench);
+    let mut report = String::new();
+    let _ = writeln!(report, "\n| scenario | req/s | p50 ms | p99 ms | peak RSS MiB |");
+    let _ = writeln!(report, "|---|---:|---:|---:|---:|");
+    for row in &bench.rows {
+        let _ = writeln!(
+            report,
+            "| {} | {:.0} | {:.2} | {:.2} | {} |",
+            row.name,
+            row.stats.rps,
+            row.stats.p50_ms,
+            row.stats.p99_ms,
+            row.rss_mib.map_or_else(|| "".into(), |m| format!("{m:.1}"))
+        );
+    }
+    let _ = writeln!(report, "\n| target | measured | |\n|---|---:|---|");
+    for target in &targets {
+        let _ = writeln!(
+            report,
+            "| {} | {:.2} | {} |",
+            target.name,
+            target.ratio,
+            if target.holds() { "ok" } else { "MISSED" }
+        );
+    }
+    println!("{report}");
+    let status = server.terminate();
+    if !status.success() {
+        bail!("server exited with {status}");
+    }
+    drop(db);
+    Ok(targets.iter().all(Target::holds))
+}
+
+/// Refreshes the planner's statistics on PostgreSQL, as autovacuum does on a live database
+/// after a bulk load. (SQLite has none to refresh: Vault does not run `ANALYZE` there.)
+fn analyze(runtime: &tokio::runtime::Runtime, db: &TestDatabase) -> Result<()> {
+    if db.backend != Backend::Postgres {
+        return Ok(());
+    }
+    runtime.block_on(async {
+        let pool = sqlx::PgPool::connect(&db.url).await?;
+        sqlx::query("VACUUM ANALYZE").execute(&pool).await?;
+        pool.close().await;
+        Ok(())
+    })
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["run", adapter, database] => run(adapter, database).map(|held| {
+            if held {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("some targets were missed");
+                ExitCode::from(2)
+            }
+        }),
+        ["baseline", framework, body_file] => serve_baseline(framework, Path::new(body_file)),
+        _ => {
+            eprintln!(
+                "usage: vault-load run <axum|poem> <sqlite|postgres>\n       \
+                 vault-load baseline <axum|poem> <body.json>"
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    result.unwrap_or_else(|error| {
+        eprintln!("error: {error:#}");
+        ExitCode::FAILURE
+    })
+}
+
+fn serve_baseline(framework: &str, body_file: &Path) -> Result<ExitCode> {
+    let body = std::fs::read(body_file)
+        .with_context(|| format!("read {}", body_file.display()))?;
+    let bind: SocketAddr = std::env::var("VAULT_BIND")
+        .unwrap_or_else(|_| "127.0.0.1:0".into())
+        .parse()?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(baseline::serve(framework, bind, body.into()))?;
+    Ok(ExitCode::SUCCESS)
+}
