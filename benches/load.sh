@@ -22,6 +22,6 @@ if ! command -v wrk >/dev/null; then
     fi
 fi
 
-cargo build --release --locked -p "vault-${adapter}-server" -p vault-benches --bin vault-load
+cargo build --release --locked -p "vault-${adapter}-server" -p vault-benches --bins
 target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
 exec "${target_dir}/release/vault-load" run "$adapter" "$database"

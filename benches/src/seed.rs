@@ -21,8 +21,22 @@ const TAGS: usize = 50;
 
 /// Filler words for bodies, so the full-text index holds realistic posting lists.
 const WORDS: [&str; 16] = [
-    "ownership", "borrow", "lifetime", "trait", "async", "future", "index", "query", "schema",
-    "token", "vault", "note", "paper", "draft", "review", "summary",
+    "ownership",
+    "borrow",
+    "lifetime",
+    "trait",
+    "async",
+    "future",
+    "index",
+    "query",
+    "schema",
+    "token",
+    "vault",
+    "note",
+    "paper",
+    "draft",
+    "review",
+    "summary",
 ];
 
 /// Registers `username` and returns its access token.

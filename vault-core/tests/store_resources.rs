@@ -70,6 +70,7 @@ vault_core::store_suite! {
         search_syntax_means_the_same_on_both_backends,
         ordering_by_each_field_both_ways_with_a_stable_tie_break,
         count_is_independent_of_page_slicing,
+        unfiltered_count_follows_creates_deletes_and_failed_writes,
         list_tags_counts_pages_and_searches_literally,
         create_tag_clash_is_a_conflict_on_name,
         rename_tag_clash_is_a_conflict_and_resources_follow_the_new_name,
@@ -1328,6 +1329,49 @@ async fn ordering_by_each_field_both_ways_with_a_stable_tie_break(ctx: Ctx) {
         ..everything()
     };
     assert_eq!(default_order, ids(&ctx, ada, &explicit).await);
+}
+
+/// The unfiltered total comes from a maintained per-owner count: it must follow every create
+/// and delete, ignore refused writes, stay per owner, and agree with a filtered count.
+async fn unfiltered_count_follows_creates_deletes_and_failed_writes(ctx: Ctx) {
+    let ada = user(&ctx, "ada").await;
+    let bob = user(&ctx, "bob").await;
+    assert_eq!(list(&ctx, ada, &everything()).await.0, 0, "no row yet");
+    let mut made = Vec::new();
+    for i in 0..5 {
+        made.push(create(&ctx, ada, &note(&format!("n{i}")), &[], i).await);
+    }
+    create(&ctx, bob, &note("bob's"), &[], 9).await;
+    let refused = ResourceFields {
+        kind: ResourceKind::Link,
+        ..note("link without url")
+    };
+    assert!(ctx
+        .store
+        .create_resource(ada, Uuid::now_v7(), &refused, &[], at(10))
+        .await
+        .is_err());
+    assert!(ctx
+        .store
+        .delete_resource(ada, made[0].id)
+        .await
+        .expect("delete"));
+    assert!(!ctx
+        .store
+        .delete_resource(bob, made[1].id)
+        .await
+        .expect("delete"));
+    assert_eq!(list(&ctx, ada, &everything()).await.0, 4);
+    assert_eq!(list(&ctx, bob, &everything()).await.0, 1);
+    let notes = ResourceFilter {
+        kind: Some(ResourceKind::Note),
+        ..everything()
+    };
+    assert_eq!(
+        list(&ctx, ada, &notes).await.0,
+        4,
+        "the counted path agrees"
+    );
 }
 
 async fn count_is_independent_of_page_slicing(ctx: Ctx) {

@@ -120,7 +120,12 @@ impl Bench<'_> {
     /// 32 clients log in as fast as they can while one client measures `GET /api/auth/me`.
     fn login_flood(&mut self) -> Result<()> {
         let addr = self.server.addr;
-        let me = Load::get(url(addr, "/api/auth/me"), Some(&self.token), 1, self.seconds);
+        let me = Load::get(
+            url(addr, "/api/auth/me"),
+            Some(&self.token),
+            1,
+            self.seconds,
+        );
         let quiet = wrk::run(&me, self.dir, "me-quiet")?;
         self.record("me-quiet", quiet, None)?;
         let flood = Load {
@@ -199,7 +204,12 @@ fn targets(bench: &Bench<'_>) -> Vec<Target> {
             at_least: false,
         },
     ];
-    if let Some(rss) = bench.rows.iter().find(|r| r.name == "list").and_then(|r| r.rss_mib) {
+    if let Some(rss) = bench
+        .rows
+        .iter()
+        .find(|r| r.name == "list")
+        .and_then(|r| r.rss_mib)
+    {
         targets.push(Target {
             name: "list peak RSS ≤ 64 MiB",
             ratio: rss,
@@ -301,7 +311,10 @@ fn run(adapter: &str, database: &str) -> Result<bool> {
     bench.get("me", "/api/auth/me")?;
     bench.get("list", "/api/resources?page=1&page_size=20")?;
     bench.get("deep", "/api/resources?page=400&page_size=20")?;
-    bench.get("search", &format!("/api/resources?search={}", seed::RARE_WORD))?;
+    bench.get(
+        "search",
+        &format!("/api/resources?search={}", seed::RARE_WORD),
+    )?;
     bench.login_flood()?;
 
     // The baseline: same framework, a bare handler, the same JSON as `me`.
@@ -310,12 +323,7 @@ fn run(adapter: &str, database: &str) -> Result<bool> {
     let exe_path = exe.to_string_lossy().into_owned();
     let body_path = body_file.to_string_lossy().into_owned();
     let bare = Server::start_with_args(&exe_path, &["baseline", adapter, &body_path], dir, &[]);
-    let load = Load::get(
-        url(bare.addr, "/api/auth/me"),
-        None,
-        CONNECTIONS,
-        seconds,
-    );
+    let load = Load::get(url(bare.addr, "/api/auth/me"), None, CONNECTIONS, seconds);
     reset_peak_rss(bare.pid());
     let stats = wrk::run(&load, dir, "baseline")?;
     bench.record("baseline", stats, peak_rss_mib(bare.pid()))?;
@@ -339,7 +347,10 @@ fn run(adapter: &str, database: &str) -> Result<bool> {
 
     let targets = targets(&bench);
     let mut report = String::new();
-    let _ = writeln!(report, "\n| scenario | req/s | p50 ms | p99 ms | peak RSS MiB |");
+    let _ = writeln!(
+        report,
+        "\n| scenario | req/s | p50 ms | p99 ms | peak RSS MiB |"
+    );
     let _ = writeln!(report, "|---|---:|---:|---:|---:|");
     for row in &bench.rows {
         let _ = writeln!(
@@ -413,8 +424,7 @@ fn main() -> ExitCode {
 }
 
 fn serve_baseline(framework: &str, body_file: &Path) -> Result<ExitCode> {
-    let body = std::fs::read(body_file)
-        .with_context(|| format!("read {}", body_file.display()))?;
+    let body = std::fs::read(body_file).with_context(|| format!("read {}", body_file.display()))?;
     let bind: SocketAddr = std::env::var("VAULT_BIND")
         .unwrap_or_else(|_| "127.0.0.1:0".into())
         .parse()?;
