@@ -135,12 +135,7 @@ pub fn resources(
             })
         })
         .collect();
-    for worker in workers {
-        worker
-            .join()
-            .map_err(|_| anyhow!("a seeding thread panicked"))??;
-    }
-    Ok(())
+    join_all(workers)
 }
 
 /// Registers `users` accounts named `other000…` and gives each `each` resources.
@@ -165,6 +160,11 @@ pub fn other_users(addr: SocketAddr, users: usize, each: usize, threads: usize) 
             })
         })
         .collect();
+    join_all(workers)
+}
+
+/// Waits for every seeding thread; the first error (or panic) wins.
+fn join_all(workers: Vec<thread::JoinHandle<Result<()>>>) -> Result<()> {
     for worker in workers {
         worker
             .join()
