@@ -178,14 +178,23 @@ pub struct Config {
     pub access_ttl: Duration,
     /// Refresh-token (session) lifetime. Default 7 days.
     pub refresh_ttl: Duration,
-    /// How long a user's revocation state is cached: the upper bound on how long an access token
-    /// lives on after logout-all, a password change, deactivation or deletion. Default 5 s.
+    /// How long each instance caches a user's state (token version, active flag, role and the
+    /// profile `GET /auth/me` returns): the upper bound on how long an access token lives on
+    /// after logout-all, a password change, deactivation or deletion, and on how stale `me` can
+    /// be after a change made through another instance. The instance that made a change sees it
+    /// at once. Zero disables the cache (one database read per authenticated request). Default 5 s.
     pub token_state_ttl: Duration,
     /// argon2id parameters; never below [`PasswordHashParams::OWASP_MINIMUM`].
     pub password_hash: PasswordHashParams,
-    /// Password hashes computed at once (each on a blocking thread). Default: half the CPUs, at
-    /// least 1, so a login flood cannot take every core from other requests.
+    /// Password hashes computed at once, each on one of this many dedicated hashing threads.
+    /// Default: half the CPUs, at least 1, so a login flood cannot take every core from other
+    /// requests.
     pub hash_concurrency: usize,
+    /// How far below the server's own scheduling priority the hashing threads run, as a Linux
+    /// `nice` increment (0–19; elsewhere ignored). A login flood then only gets the CPU time
+    /// other requests leave over, instead of delaying them by whole scheduler slices. 0 keeps
+    /// the server's priority. Default 10.
+    pub hash_nice: i32,
     /// Largest JSON body accepted, in bytes. Default 1 MiB.
     pub max_body_bytes: u64,
     /// Rate limits.
@@ -221,6 +230,7 @@ impl Config {
             token_state_ttl: Duration::from_secs(5),
             password_hash: PasswordHashParams::default(),
             hash_concurrency: default_hash_concurrency(),
+            hash_nice: 10,
             max_body_bytes: 1024 * 1024,
             throttle: ThrottleConfig::default(),
             trust_forwarded_for: false,
@@ -270,6 +280,9 @@ impl Config {
             return Err(Error::Config(
                 "hash_concurrency and max_connections must be at least 1".into(),
             ));
+        }
+        if !(0..=19).contains(&self.hash_nice) {
+            return Err(Error::Config("hash_nice must be between 0 and 19".into()));
         }
         if !self.api_prefix.is_empty()
             && (!self.api_prefix.starts_with('/') || self.api_prefix.ends_with('/'))

@@ -12,8 +12,8 @@ use chrono::Duration;
 use tokio::task::JoinSet;
 use uuid::Uuid;
 use vault_core::auth::{
-    AuthStore, Email, NewRefreshToken, NewUser, Rotation, TokenCodec, TokenState, UserChanges,
-    UserRecord, Username,
+    AuthStore, Email, NewRefreshToken, NewUser, Rotation, TokenCodec, TokenState, User,
+    UserChanges, UserRecord, Username,
 };
 use vault_core::testkit::{run_store, Backend};
 use vault_core::time::now;
@@ -220,8 +220,7 @@ async fn create_user_round_trips_and_logins_are_case_insensitive(store: Arc<dyn 
         state(&store, user.id).await,
         TokenState {
             token_version: 0,
-            is_active: true,
-            role: Role::User
+            user: User::from(fetch(&store, user.id).await),
         }
     );
     assert!(store
@@ -742,8 +741,7 @@ async fn set_active_bumps_version_and_deactivation_revokes_sessions(store: Arc<d
         state(&store, ada.id).await,
         TokenState {
             token_version: 1,
-            is_active: false,
-            role: Role::User
+            user: User::from(fetch(&store, ada.id).await),
         }
     );
     // The session was revoked (not merely refused while inactive): it stays dead after

@@ -160,7 +160,7 @@ pub fn parse_display_name(raw: &str) -> Result<String, String> {
 }
 
 /// A user as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
 pub struct User {
     /// UUID v7.
     pub id: Uuid,
@@ -171,6 +171,7 @@ pub struct User {
     /// Free-form name to show.
     pub display_name: String,
     /// `user` or `admin`.
+    #[sqlx(try_from = "String")]
     pub role: Role,
     /// Inactive users cannot log in or refresh.
     pub is_active: bool,
@@ -232,16 +233,15 @@ impl From<UserRecord> for User {
     }
 }
 
-/// What access-token checks need to know about a user, cached for `token_state_ttl`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+/// A user's current state: what access-token checks and `GET /auth/me` need (everything but
+/// the password hash), cached per user for `token_state_ttl`.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct TokenState {
-    /// Current token version.
+    /// Current token version: access tokens carrying another one are revoked.
     pub token_version: i64,
-    /// Whether the user may act.
-    pub is_active: bool,
-    /// Current role.
-    #[sqlx(try_from = "String")]
-    pub role: Role,
+    /// The account as the API shows it (its `role` and `is_active` are the current ones).
+    #[sqlx(flatten)]
+    pub user: User,
 }
 
 /// A validated new user, ready to insert.

@@ -1,17 +1,25 @@
-//! argon2id hashing off the async executor, bounded by a semaphore, with a dummy hash so that
-//! unknown users cost the same time as wrong passwords.
+//! argon2id hashing on dedicated low-priority threads, with a dummy hash so that unknown users
+//! cost the same time as wrong passwords.
 //!
-//! Each hash needs `memory_kib` of working memory (19 MiB by default). Allocating it per hash
-//! from `spawn_blocking` threads leaves glibc holding freed 19 MiB chunks in one arena per
-//! thread that ever hashed — hundreds of MiB of resident memory after a burst of logins. So
-//! the buffers are pooled: at most `concurrency` exist, each reused hash after hash, and the
-//! memory held for hashing is bounded by `concurrency × memory_kib`.
+//! Hashes run on `concurrency` threads of their own rather than on the async executor or tokio's
+//! blocking pool, for two reasons:
+//!
+//! - **Priority.** On Linux the hashing threads run `nice` steps below the server (see
+//!   [`crate::Config::hash_nice`]), so when a login flood and ordinary requests compete for
+//!   the cores, the scheduler lets the executor threads in at once instead of after a full time
+//!   slice of argon2: hashing gets the CPU time the other requests leave over.
+//! - **Memory.** Each hash needs `memory_kib` of working memory (19 MiB by default). Allocating
+//!   it per hash from `spawn_blocking` threads leaves glibc holding freed 19 MiB chunks in one
+//!   arena per thread that ever hashed — hundreds of MiB of resident memory after a burst of
+//!   logins. Each hashing thread instead keeps one buffer and reuses it, so the memory held for
+//!   hashing is bounded by `concurrency × memory_kib`.
 
-use std::sync::{Arc, Mutex};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::{oneshot, OnceCell, Semaphore};
 
 use crate::config::PasswordHashParams;
 use crate::error::{Error, Result};
@@ -19,23 +27,38 @@ use crate::error::{Error, Result};
 /// Length of the raw hash stored in the PHC string (argon2's default).
 const OUTPUT_LEN: usize = 32;
 
+/// Work for a hashing thread, given that thread's argon2 working memory.
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
 /// Hashes and verifies passwords. Cheap to share; each operation takes one permit, so at most
-/// `concurrency` hashes run at once whatever the request load.
+/// `concurrency` hashes run at once whatever the request load. The hashing threads end when
+/// the hasher is dropped.
 #[derive(Debug)]
 pub struct PasswordHasher {
     argon_params: Params,
     params: PasswordHashParams,
     permits: Arc<Semaphore>,
-    buffers: Arc<Mutex<Vec<Vec<Block>>>>,
+    jobs: mpsc::Sender<Job>,
     dummy: OnceCell<String>,
 }
 
 impl PasswordHasher {
-    /// A hasher with these parameters and at most `concurrency` hashes at a time.
+    /// A hasher with these parameters and at most `concurrency` hashes at a time, on threads
+    /// of the server's own priority.
     ///
     /// # Errors
-    /// [`Error::Config`] when argon2 refuses the parameters.
+    /// [`Error::Config`] when argon2 refuses the parameters; [`Error::Internal`] when the OS
+    /// refuses a thread.
     pub fn new(params: PasswordHashParams, concurrency: usize) -> Result<Self> {
+        Self::with_nice(params, concurrency, 0)
+    }
+
+    /// Like [`Self::new`], with hashing threads `nice` steps below the priority of the thread
+    /// that creates the hasher (Linux; see [`crate::Config::hash_nice`]).
+    ///
+    /// # Errors
+    /// As [`Self::new`].
+    pub fn with_nice(params: PasswordHashParams, concurrency: usize, nice: i32) -> Result<Self> {
         let argon_params = Params::new(
             params.memory_kib,
             params.iterations,
@@ -43,11 +66,21 @@ impl PasswordHasher {
             Some(OUTPUT_LEN),
         )
         .map_err(|e| Error::Config(format!("argon2 parameters: {e}")))?;
+        let concurrency = concurrency.max(1);
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..concurrency {
+            let queue = Arc::clone(&queue);
+            std::thread::Builder::new()
+                .name(format!("vault-argon2-{n}"))
+                .spawn(move || hashing_thread(&queue, nice))
+                .map_err(Error::internal)?;
+        }
         Ok(Self {
             argon_params,
             params,
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
-            buffers: Arc::new(Mutex::new(Vec::new())),
+            permits: Arc::new(Semaphore::new(concurrency)),
+            jobs,
             dummy: OnceCell::new(),
         })
     }
@@ -143,8 +176,9 @@ impl PasswordHasher {
             .map(String::as_str)
     }
 
-    /// Runs `work` on the blocking pool with a pooled argon2 memory buffer, once a permit is
-    /// free.
+    /// Runs `work` on a hashing thread, with that thread's argon2 memory, once a permit is
+    /// free. The permit travels with the job, so at most `concurrency` jobs are ever queued or
+    /// running, and a request that gives up while waiting costs no hashing at all.
     async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Vec<Block>) -> Result<T> + Send + 'static,
@@ -153,26 +187,52 @@ impl PasswordHasher {
             .acquire_owned()
             .await
             .map_err(Error::internal)?;
-        let buffers = Arc::clone(&self.buffers);
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            // A permit is held, so at most `concurrency` buffers are out at once; a poisoned
-            // lock only means another hash panicked, the buffers themselves are fine.
-            let mut blocks = buffers
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .pop()
-                .unwrap_or_default();
-            let result = work(&mut blocks);
-            buffers
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push(blocks);
-            result
-        })
-        .await
-        .map_err(Error::internal)?
+        let (done, result) = oneshot::channel();
+        self.jobs
+            .send(Box::new(move |blocks| {
+                let _permit = permit;
+                // The caller may have gone away; then nobody wants the result.
+                let _ = done.send(work(blocks));
+            }))
+            .map_err(|_| Error::Internal("the password hashing threads have stopped".into()))?;
+        result
+            .await
+            .map_err(|_| Error::Internal("a password hashing job panicked".into()))?
     }
+}
+
+/// The body of a hashing thread: lowers its priority, then runs jobs until the hasher is
+/// dropped, reusing one argon2 buffer throughout.
+fn hashing_thread(queue: &Mutex<mpsc::Receiver<Job>>, nice: i32) {
+    lower_priority(nice);
+    let mut blocks = Vec::new();
+    loop {
+        // A poisoned lock only means another thread panicked while waiting; the queue is fine.
+        let job = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok(job) = job else { return };
+        // A panicking job drops its result sender (its caller gets an error); the thread and
+        // its buffer carry on.
+        if catch_unwind(AssertUnwindSafe(|| job(&mut blocks))).is_err() {
+            tracing::error!("a password hashing job panicked");
+        }
+    }
+}
+
+/// Lowers the calling thread's scheduling priority by `nice` steps (Linux, where `nice` values
+/// are per thread); elsewhere does nothing.
+fn lower_priority(nice: i32) {
+    #[cfg(target_os = "linux")]
+    if nice > 0 {
+        use rustix::process::{getpriority_process, setpriority_process};
+        let me = Some(rustix::thread::gettid());
+        let lowered = getpriority_process(me)
+            .and_then(|current| setpriority_process(me, (current + nice).min(19)));
+        if let Err(error) = lowered {
+            tracing::warn!(%error, "could not lower the priority of a password hashing thread");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = nice;
 }
 
 /// argon2id of `password` and `salt` with `params`, in `blocks` (grown when too small).
@@ -245,31 +305,82 @@ mod tests {
             .is_err());
     }
 
-    /// However many hashes run, at most `concurrency` memory buffers ever exist.
+    fn small() -> PasswordHashParams {
+        PasswordHashParams {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        }
+    }
+
+    /// However many hashes run, at most `concurrency` memory buffers ever exist, each reused.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn memory_buffers_are_bounded_by_concurrency() {
-        let hasher = Arc::new(
-            PasswordHasher::new(
-                PasswordHashParams {
-                    memory_kib: 1024,
-                    iterations: 1,
-                    parallelism: 1,
-                },
-                2,
-            )
-            .unwrap(),
-        );
+        let hasher = Arc::new(PasswordHasher::new(small(), 2).unwrap());
         let mut tasks = tokio::task::JoinSet::new();
         for i in 0..12 {
             let hasher = Arc::clone(&hasher);
-            tasks.spawn(async move { hasher.hash(&format!("password-{i}")).await });
+            tasks.spawn(async move {
+                hasher.hash(&format!("password-{i}")).await.unwrap();
+                hasher
+                    .blocking(|blocks| Ok((blocks.as_ptr() as usize, blocks.len())))
+                    .await
+                    .unwrap()
+            });
         }
+        let mut buffers = std::collections::HashSet::new();
         while let Some(done) = tasks.join_next().await {
-            done.unwrap().unwrap();
+            let (address, len) = done.unwrap();
+            assert_eq!(len, 1024, "a hashing thread's buffer is kept between jobs");
+            buffers.insert(address);
         }
-        let pooled = hasher.buffers.lock().unwrap();
-        assert!((1..=2).contains(&pooled.len()), "{} buffers", pooled.len());
-        assert!(pooled.iter().all(|b| b.len() == 1024));
+        assert!(
+            (1..=2).contains(&buffers.len()),
+            "{} buffers",
+            buffers.len()
+        );
+    }
+
+    /// Hashing threads run `nice` steps below the thread that made the hasher; the executor's
+    /// own threads keep their priority.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_threads_run_at_a_lower_priority() {
+        use rustix::process::getpriority_process;
+        let own = getpriority_process(None).unwrap();
+        let nice_of_hashing_thread = |hasher: PasswordHasher| async move {
+            hasher
+                .blocking(|_| Ok(getpriority_process(Some(rustix::thread::gettid())).unwrap()))
+                .await
+                .unwrap()
+        };
+        let lowered = PasswordHasher::with_nice(small(), 1, 7).unwrap();
+        assert_eq!(nice_of_hashing_thread(lowered).await, (own + 7).min(19));
+        let same = PasswordHasher::new(small(), 1).unwrap();
+        assert_eq!(nice_of_hashing_thread(same).await, own);
+        assert_eq!(getpriority_process(None).unwrap(), own);
+        let hash = PasswordHasher::with_nice(small(), 1, 19)
+            .unwrap()
+            .hash("sturdy-quokka-2931")
+            .await
+            .unwrap();
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+    }
+
+    /// A job that panics fails its own caller only; the thread keeps serving.
+    #[tokio::test]
+    async fn a_panicking_job_does_not_stop_the_hashing_thread() {
+        let hasher = PasswordHasher::new(small(), 1).unwrap();
+        let failed = hasher
+            .blocking::<()>(|_| panic!("simulated bug in a hashing job"))
+            .await
+            .unwrap_err();
+        assert!(matches!(failed, Error::Internal(_)), "{failed:?}");
+        let hash = hasher.hash("sturdy-quokka-2931").await.unwrap();
+        assert!(hasher
+            .verify("sturdy-quokka-2931", Some(&hash))
+            .await
+            .unwrap());
     }
 
     #[tokio::test]

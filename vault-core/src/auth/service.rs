@@ -117,11 +117,13 @@ impl TokenRequest {
     }
 }
 
-/// Per-user revocation state, cached for `token_state_ttl` so that verifying an access token
-/// costs no database round trip on the hot path, while revocation still takes effect within
-/// that bound. `None` values (deleted users) are cached too.
+/// Per-user state (revocation and the public account fields), cached for `token_state_ttl` so
+/// that verifying an access token and answering `GET /auth/me` cost no database round trip on
+/// the hot path, while revocation and profile changes still take effect on every instance
+/// within that bound (at once on the instance that made them). `None` values (deleted users)
+/// are cached too.
 struct TokenStates {
-    cache: Option<moka::sync::Cache<Uuid, Option<TokenState>>>,
+    cache: Option<moka::sync::Cache<Uuid, Option<Arc<TokenState>>>>,
 }
 
 impl TokenStates {
@@ -135,13 +137,13 @@ impl TokenStates {
         Self { cache }
     }
 
-    async fn get(&self, store: &dyn AuthStore, user_id: Uuid) -> Result<Option<TokenState>> {
+    async fn get(&self, store: &dyn AuthStore, user_id: Uuid) -> Result<Option<Arc<TokenState>>> {
         if let Some(hit) = self.cache.as_ref().and_then(|c| c.get(&user_id)) {
             return Ok(hit);
         }
-        let state = store.token_state(user_id).await?;
+        let state = store.token_state(user_id).await?.map(Arc::new);
         if let Some(cache) = &self.cache {
-            cache.insert(user_id, state);
+            cache.insert(user_id, state.clone());
         }
         Ok(state)
     }
@@ -189,7 +191,11 @@ impl AuthService {
             throttle,
             limits: config.throttle.clone(),
             tokens: TokenCodec::new(config),
-            hasher: PasswordHasher::new(config.password_hash, config.hash_concurrency)?,
+            hasher: PasswordHasher::with_nice(
+                config.password_hash,
+                config.hash_concurrency,
+                config.hash_nice,
+            )?,
             states: TokenStates::new(config.token_state_ttl),
             refresh_ttl: chrono::Duration::from_std(config.refresh_ttl)
                 .map_err(|e| Error::Config(format!("refresh_ttl: {e}")))?,
@@ -496,9 +502,13 @@ impl AuthService {
             Rotation::Rotated { user_id } => {
                 self.purge_now_and_then(now).await;
                 match self.states.get(self.store.as_ref(), user_id).await? {
-                    Some(state) if state.is_active => {
-                        self.pair(user_id, state.role, state.token_version, new_refresh, now)
-                    }
+                    Some(state) if state.user.is_active => self.pair(
+                        user_id,
+                        state.user.role,
+                        state.token_version,
+                        new_refresh,
+                        now,
+                    ),
                     _ => Err(Error::InvalidRefreshToken("Token is invalid or expired.")),
                 }
             }
@@ -551,10 +561,12 @@ impl AuthService {
     pub async fn authenticate(&self, token: &str) -> Result<Principal> {
         let claims = self.tokens.verify_access(token)?;
         match self.states.get(self.store.as_ref(), claims.sub).await? {
-            Some(state) if state.is_active && state.token_version == claims.ver => Ok(Principal {
-                user_id: claims.sub,
-                role: state.role,
-            }),
+            Some(state) if state.user.is_active && state.token_version == claims.ver => {
+                Ok(Principal {
+                    user_id: claims.sub,
+                    role: state.user.role,
+                })
+            }
             _ => Err(Error::InvalidAccessToken("Token has been revoked.")),
         }
     }
@@ -575,15 +587,17 @@ impl AuthService {
 
     // --- the caller's own account -----------------------------------------------------------
 
-    /// The caller's account.
+    /// The caller's account, from the same per-user cache as the access-token checks: a
+    /// profile change made through another instance shows here within `token_state_ttl`
+    /// (changes made through this instance show at once).
     ///
     /// # Errors
     /// [`Error::InvalidAccessToken`] when the account is gone.
     pub async fn me(&self, principal: &Principal) -> Result<User> {
-        self.store
-            .user_by_id(principal.user_id)
+        self.states
+            .get(self.store.as_ref(), principal.user_id)
             .await?
-            .map(User::from)
+            .map(|state| state.user.clone())
             .ok_or(Error::InvalidAccessToken("User not found."))
     }
 
@@ -605,9 +619,12 @@ impl AuthService {
             email,
             display_name,
         };
-        self.store
+        let updated = self
+            .store
             .update_user(principal.user_id, &changes, time::now())
-            .await?
+            .await?;
+        self.states.forget(principal.user_id);
+        updated
             .map(User::from)
             .ok_or(Error::InvalidAccessToken("User not found."))
     }

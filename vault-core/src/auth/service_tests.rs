@@ -76,8 +76,15 @@ async fn ada(password: &str) -> UserRecord {
 fn state(token_version: i64, is_active: bool, role: Role) -> TokenState {
     TokenState {
         token_version,
-        is_active,
-        role,
+        user: User {
+            id: Uuid::now_v7(),
+            username: "ada".into(),
+            email: "ada@example.com".into(),
+            display_name: "Ada".into(),
+            role,
+            is_active,
+            created_at: time::now(),
+        },
     }
 }
 
@@ -234,7 +241,10 @@ async fn refresh_for_an_inactive_or_deleted_user_is_refused() {
             .expect_token_state()
             .with(eq(user_id))
             .times(1)
-            .returning(move |_| Ok(current));
+            .returning({
+                let current = current.clone();
+                move |_| Ok(current.clone())
+            });
         store
             .expect_purge_expired_tokens()
             .times(1)
@@ -805,11 +815,10 @@ async fn authenticate_refuses_other_versions_inactive_and_deleted_users() {
         let id = Uuid::now_v7();
         let mut store = MockAuthStore::new();
         // Refusals are cached too (deleted users included): one read for two attempts.
-        store
-            .expect_token_state()
-            .with(eq(id))
-            .times(1)
-            .returning(move |_| Ok(current));
+        store.expect_token_state().with(eq(id)).times(1).returning({
+            let current = current.clone();
+            move |_| Ok(current.clone())
+        });
         let service = service(store, no_throttle(), &config());
         let token = service
             .tokens()
@@ -1073,7 +1082,7 @@ async fn profile_updates_pass_validated_changes_and_notice_deleted_users() {
         })
         .times(1)
         .returning(|_, _, _| Ok(None));
-    store.expect_user_by_id().times(1).returning(|_| Ok(None));
+    store.expect_token_state().times(1).returning(|_| Ok(None));
     let service = service(store, no_throttle(), &config());
 
     let request = UpdateMeRequest {
@@ -1087,6 +1096,61 @@ async fn profile_updates_pass_validated_changes_and_notice_deleted_users() {
     assert!(matches!(error, Error::InvalidAccessToken(_)), "{error:?}");
     let error = service.me(&principal(id)).await.expect_err("user gone");
     assert!(matches!(error, Error::InvalidAccessToken(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn me_is_served_from_the_cached_state_until_a_profile_update_forgets_it() {
+    let before = state(0, true, Role::User);
+    let id = before.user.id;
+    let mut after = before.clone();
+    after.user.display_name = "Countess".into();
+    let record = {
+        let mut record = ada(PASSWORD).await;
+        record.id = id;
+        record.display_name = "Countess".into();
+        record
+    };
+    let mut seq = Sequence::new();
+    let mut store = MockAuthStore::new();
+    let first = before.clone();
+    store
+        .expect_token_state()
+        .with(eq(id))
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(move |_| Ok(Some(first.clone())));
+    store
+        .expect_update_user()
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(move |_, _, _| Ok(Some(record.clone())));
+    let second = after.clone();
+    store
+        .expect_token_state()
+        .with(eq(id))
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(move |_| Ok(Some(second.clone())));
+    store.expect_user_by_id().never();
+    let service = service(store, no_throttle(), &config());
+    let token = service
+        .tokens()
+        .issue_access(id, Role::User, 0, time::now())
+        .expect("issue");
+
+    // One read serves the token check and every `me` after it.
+    let caller = service.authenticate(&token).await.expect("authenticate");
+    assert_eq!(service.me(&caller).await.expect("me"), before.user);
+    assert_eq!(service.me(&caller).await.expect("me again"), before.user);
+
+    let request = UpdateMeRequest {
+        email: crate::wire::Patch::Missing,
+        display_name: crate::wire::Patch::Value("Countess".into()),
+    };
+    let updated = service.update_me(&caller, request).await.expect("update");
+    assert_eq!(updated.display_name, "Countess");
+    // The update is visible at once on this instance, not after the cache's TTL.
+    assert_eq!(service.me(&caller).await.expect("me after"), after.user);
 }
 
 #[tokio::test]

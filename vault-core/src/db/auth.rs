@@ -37,7 +37,8 @@ const USER_BY_USERNAME: &str = "SELECT id, username, email, display_name, passwo
      is_active, token_version, created_at, updated_at FROM users WHERE lower(username) = lower($1)";
 const USER_BY_EMAIL: &str = "SELECT id, username, email, display_name, password_hash, role, \
      is_active, token_version, created_at, updated_at FROM users WHERE lower(email) = lower($1)";
-const TOKEN_STATE: &str = "SELECT token_version, is_active, role FROM users WHERE id = $1";
+const TOKEN_STATE: &str = "SELECT id, username, email, display_name, role, is_active, \
+     created_at, token_version FROM users WHERE id = $1";
 const UPDATE_USER: &str = "UPDATE users SET email = COALESCE($2, email), \
      display_name = COALESCE($3, display_name), updated_at = $4 WHERE id = $1 \
      RETURNING id, username, email, display_name, password_hash, role, is_active, token_version, created_at, updated_at";
