@@ -233,7 +233,7 @@ async fn create_user_round_trips_and_logins_are_case_insensitive(store: Arc<dyn 
     admin.role = Role::Admin;
     let admin = store.create_user(&admin, None).await.expect("create admin");
     assert_eq!(admin.role, Role::Admin);
-    assert_eq!(state(&store, admin.id).await.role, Role::Admin);
+    assert_eq!(state(&store, admin.id).await.user.role, Role::Admin);
 }
 
 async fn username_and_email_clashes_name_the_field(store: Arc<dyn AuthStore>) {
@@ -758,7 +758,7 @@ async fn set_active_bumps_version_and_deactivation_revokes_sessions(store: Arc<d
         .await
         .expect("reactivate"));
     let reactivated = state(&store, ada.id).await;
-    assert!(reactivated.is_active);
+    assert!(reactivated.user.is_active);
     assert_eq!(reactivated.token_version, 2);
     assert_eq!(
         rotation(&store, &laptop.token_hash).await,
@@ -808,7 +808,7 @@ async fn set_role_changes_role_and_bumps_version_only(store: Arc<dyn AuthStore>)
     assert_eq!(after.role, Role::Admin);
     assert_eq!(after.token_version, 1);
     assert_eq!(after.updated_at, at);
-    assert_eq!(state(&store, ada.id).await.role, Role::Admin);
+    assert_eq!(state(&store, ada.id).await.user.role, Role::Admin);
     // Sessions survive a role change: the next refresh re-issues with the new role.
     assert_eq!(
         rotation(&store, &laptop.token_hash).await,
@@ -820,7 +820,7 @@ async fn set_role_changes_role_and_bumps_version_only(store: Arc<dyn AuthStore>)
         .await
         .expect("set_role back"));
     let back = state(&store, ada.id).await;
-    assert_eq!((back.role, back.token_version), (Role::User, 2));
+    assert_eq!((back.user.role, back.token_version), (Role::User, 2));
     assert_eq!(fetch(&store, bob.id).await, bob);
 
     assert!(!store

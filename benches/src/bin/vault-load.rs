@@ -10,7 +10,9 @@
 //!
 //! Environment: `VAULT_LOAD_SECONDS` (per scenario, default 10), `VAULT_LOAD_BIG` (resources
 //! of the grown user, default 100000; 0 skips the growth step), `VAULT_TEST_POSTGRES_URL` (the
-//! server a fresh database is created on, default `postgres://postgres@127.0.0.1:5432/postgres`).
+//! server a fresh database is created on, default `postgres://postgres@127.0.0.1:5432/postgres`),
+//! `VAULT_LOAD_HOLD` (set: keep the seeded server running after the report, for profiling,
+//! until stdin closes).
 //!
 //! Exit status: 0 when every target holds, 2 when one is missed, 1 on errors.
 
@@ -374,6 +376,18 @@ fn run(adapter: &str, database: &str) -> Result<bool> {
         );
     }
     println!("{report}");
+    if std::env::var_os("VAULT_LOAD_HOLD").is_some() {
+        // For profiling: keep the seeded server up until stdin closes (Ctrl-D).
+        let token_file = dir.join("token");
+        std::fs::write(&token_file, &bench.token)?;
+        println!(
+            "holding: server {addr} (pid {}), database {}, token in {}; close stdin to stop",
+            server.pid(),
+            db.url,
+            token_file.display()
+        );
+        std::io::copy(&mut std::io::stdin(), &mut std::io::sink())?;
+    }
     let status = server.terminate();
     if !status.success() {
         bail!("server exited with {status}");

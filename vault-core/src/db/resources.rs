@@ -89,6 +89,28 @@ impl Dialect {
         }
     }
 
+    /// Whether a listing's statement should be prepared once and reused. PostgreSQL plans a
+    /// reused statement generically after five runs, blind to the owner and the search words:
+    /// for a search that plan walks the owner's whole `owner_id` index range next to the
+    /// full-text hits (cost growing with everything the owner holds) and re-parses the query
+    /// text for every hit. Searches are therefore planned per execution there, with the real
+    /// owner and words (about 0.2 ms of planning, against milliseconds saved at 100 000 rows).
+    fn reuse_plan(self, search: bool) -> bool {
+        match self {
+            Self::Sqlite => true,
+            Self::Postgres => !search,
+        }
+    }
+
+    /// Joins the rows of a page found by a subquery aliased `page` (see `list_resources`).
+    /// SQLite's `CROSS JOIN` keeps the page (at most a page of ids) as the outer loop.
+    fn page_join(self) -> &'static str {
+        match self {
+            Self::Sqlite => "CROSS JOIN resources r ON r.id = page.id",
+            Self::Postgres => "JOIN resources r ON r.id = page.id",
+        }
+    }
+
     /// Finds tag `$1` of owner `$2` and locks it until commit, see [`lock_tag_sql`].
     fn lock_tag(self) -> &'static str {
         match self {
@@ -168,27 +190,18 @@ fn push_from_where<'a, DB>(
     }
 }
 
-fn push_order<'a, DB>(
-    qb: &mut QueryBuilder<'a, DB>,
-    dialect: Dialect,
-    filter: &'a ResourceFilter,
-    search: Option<&'a str>,
-) where
-    DB: sqlx::Database,
-    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-{
-    qb.push(" ORDER BY ");
+/// The sort keys of a listing, most significant first: `(expression, alias, descending)`. The
+/// relevance expression of a search binds the search text, so it is pushed by [`push_key`].
+fn order_keys(
+    filter: &ResourceFilter,
+    search: Option<&str>,
+) -> [(OrderKey, &'static str, bool); 3] {
     match (filter.ordering, search) {
-        (None, Some(search)) => {
-            match dialect {
-                Dialect::Sqlite => qb.push("s.rank ASC, "),
-                Dialect::Postgres => qb
-                    .push("ts_rank(r.search, websearch_to_tsquery('simple', ")
-                    .push_bind(search)
-                    .push(")) DESC, "),
-            };
-            qb.push("r.created_at DESC, r.id DESC");
-        }
+        (None, Some(_)) => [
+            (OrderKey::Relevance, "rank", false),
+            (OrderKey::Column("r.created_at"), "created_at", true),
+            (OrderKey::Column("r.id"), "id", true),
+        ],
         (ordering, _) => {
             let (field, descending) = ordering.unwrap_or((OrderField::CreatedAt, true));
             let column = match field {
@@ -196,10 +209,161 @@ fn push_order<'a, DB>(
                 OrderField::UpdatedAt => "r.updated_at",
                 OrderField::Title => "r.title",
             };
-            let direction = if descending { "DESC" } else { "ASC" };
-            qb.push(format!("{column} {direction}, r.id {direction}"));
+            [
+                (OrderKey::Column(column), "k", descending),
+                (OrderKey::Column("r.id"), "id", descending),
+                (OrderKey::None, "", false),
+            ]
         }
     }
+}
+
+/// One sort key of [`order_keys`].
+#[derive(Clone, Copy)]
+enum OrderKey {
+    /// A column of `resources r`.
+    Column(&'static str),
+    /// Full-text relevance, best first.
+    Relevance,
+    /// No key (orderings with fewer keys).
+    None,
+}
+
+/// Pushes the expression of `key`; relevance is ascending on SQLite (bm25: lower is better) and
+/// descending on PostgreSQL (`ts_rank`), which [`push_order`] accounts for.
+fn push_key<'a, DB>(
+    qb: &mut QueryBuilder<'a, DB>,
+    dialect: Dialect,
+    key: OrderKey,
+    search: Option<&'a str>,
+) where
+    DB: sqlx::Database,
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    match (key, dialect, search) {
+        (OrderKey::Column(column), _, _) => {
+            qb.push(column);
+        }
+        (OrderKey::Relevance, Dialect::Sqlite, _) => {
+            qb.push("s.rank");
+        }
+        (OrderKey::Relevance, Dialect::Postgres, Some(search)) => {
+            qb.push("ts_rank(r.search, websearch_to_tsquery('simple', ")
+                .push_bind(search)
+                .push("))");
+        }
+        (OrderKey::Relevance, Dialect::Postgres, None) | (OrderKey::None, _, _) => {
+            qb.push("NULL");
+        }
+    }
+}
+
+/// ` ORDER BY` the keys of [`order_keys`]: as expressions over `resources r` (`page = None`), or
+/// as the columns a subquery aliased `page` selected them under.
+fn push_order<'a, DB>(
+    qb: &mut QueryBuilder<'a, DB>,
+    dialect: Dialect,
+    filter: &ResourceFilter,
+    search: Option<&'a str>,
+    page: bool,
+) where
+    DB: sqlx::Database,
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    qb.push(" ORDER BY ");
+    let mut first = true;
+    for (key, alias, descending) in order_keys(filter, search) {
+        if matches!(key, OrderKey::None) {
+            continue;
+        }
+        if !first {
+            qb.push(", ");
+        }
+        first = false;
+        if page {
+            qb.push("page.").push(alias);
+        } else {
+            push_key(qb, dialect, key, search);
+        }
+        let descending = match (key, dialect) {
+            (OrderKey::Relevance, Dialect::Postgres) => true,
+            _ => descending,
+        };
+        qb.push(if descending { " DESC" } else { " ASC" });
+    }
+}
+
+/// `SELECT` list of the page subquery: every sort key under its alias (the id is always one).
+fn push_page_keys<'a, DB>(
+    qb: &mut QueryBuilder<'a, DB>,
+    dialect: Dialect,
+    filter: &ResourceFilter,
+    search: Option<&'a str>,
+) where
+    DB: sqlx::Database,
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    qb.push("SELECT ");
+    for (n, (key, alias, _)) in order_keys(filter, search).into_iter().enumerate() {
+        if matches!(key, OrderKey::None) {
+            continue;
+        }
+        if n > 0 {
+            qb.push(", ");
+        }
+        push_key(qb, dialect, key, search);
+        qb.push(" AS ").push(alias);
+    }
+}
+
+/// A listed row with the owner's maintained total (unfiltered listings).
+#[derive(sqlx::FromRow)]
+struct CountedRecord {
+    #[sqlx(flatten)]
+    record: ResourceRecord,
+    total: i64,
+}
+
+/// The page query of a listing, as a deferred join: the page's ids and sort keys first — for a
+/// plain listing by skipping `offset` entries of the (owner, order key, id) index, for a search
+/// by ranking the hits on their keys alone — then just those rows, so neither page 400 nor a
+/// thousand hits drag whole rows through a sort. With `total`, each row also carries the
+/// owner's maintained resource count (for unfiltered listings).
+#[allow(clippy::too_many_arguments)]
+fn push_page<'a, DB>(
+    qb: &mut QueryBuilder<'a, DB>,
+    dialect: Dialect,
+    owner: Uuid,
+    filter: &'a ResourceFilter,
+    search: Option<&'a str>,
+    limit: i64,
+    offset: i64,
+    total: bool,
+) where
+    DB: sqlx::Database,
+    Uuid: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    qb.push("SELECT ").push(COLUMNS);
+    if total {
+        qb.push(", c.total AS total");
+    }
+    qb.push(" FROM (");
+    push_page_keys(qb, dialect, filter, search);
+    push_from_where(qb, dialect, owner, filter, search);
+    push_order(qb, dialect, filter, search, false);
+    qb.push(" LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    qb.push(") page ").push(dialect.page_join());
+    if total {
+        qb.push(" JOIN resource_counts c ON c.owner_id = r.owner_id");
+    }
+    push_order(qb, dialect, filter, search, true);
 }
 
 /// Links `tags` (creating the missing ones) to a resource, replacing its previous set.
@@ -397,47 +561,48 @@ macro_rules! resource_store {
                     && filter.tags.is_empty()
                     && filter.favorite.is_none()
                     && search.is_none();
-                let total: i64 = if unfiltered {
-                    // The maintained per-owner count: one row, whatever the owner holds.
-                    sqlx::query_scalar(OWNER_COUNT)
+                let limit = i64::try_from(page.limit()).unwrap_or(i64::MAX);
+                let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
+                if unfiltered {
+                    // One statement: the page's rows, each carrying the maintained per-owner
+                    // total (one row read, whatever the owner holds).
+                    let mut rows = QueryBuilder::<$db>::new("");
+                    push_page(
+                        &mut rows, $dialect, owner, filter, search, limit, offset, true,
+                    );
+                    let rows: Vec<CountedRecord> =
+                        rows.build_query_as().fetch_all(&self.pool).await?;
+                    if let Some(first) = rows.first() {
+                        let total = first.total.unsigned_abs();
+                        return Ok((total, rows.into_iter().map(|r| r.record).collect()));
+                    }
+                    // No rows: an empty vault or a page past the end; the total tells which.
+                    let total: i64 = sqlx::query_scalar(OWNER_COUNT)
                         .bind(owner)
                         .fetch_optional(&self.pool)
                         .await?
-                        .unwrap_or(0)
-                } else {
-                    let mut count = QueryBuilder::<$db>::new("SELECT count(*)");
-                    push_from_where(&mut count, $dialect, owner, filter, search);
-                    count.build_query_scalar().fetch_one(&self.pool).await?
-                };
+                        .unwrap_or(0);
+                    return Ok((total.unsigned_abs(), Vec::new()));
+                }
+                let mut count = QueryBuilder::<$db>::new("SELECT count(*)");
+                push_from_where(&mut count, $dialect, owner, filter, search);
+                let total: i64 = count
+                    .build_query_scalar()
+                    .persistent($dialect.reuse_plan(search.is_some()))
+                    .fetch_one(&self.pool)
+                    .await?;
                 if total == 0 {
                     return Ok((0, Vec::new()));
                 }
-                let limit = i64::try_from(page.limit()).unwrap_or(i64::MAX);
-                let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
-                let mut rows = QueryBuilder::<$db>::new("SELECT ");
-                rows.push(COLUMNS);
-                if search.is_some() {
-                    push_from_where(&mut rows, $dialect, owner, filter, search);
-                    push_order(&mut rows, $dialect, filter, search);
-                    rows.push(" LIMIT ")
-                        .push_bind(limit)
-                        .push(" OFFSET ")
-                        .push_bind(offset);
-                } else {
-                    // Deferred join: skip `offset` entries of the (owner, order key, id) index
-                    // reading ids only, then fetch just this page's rows, so page 400 costs
-                    // about what page 1 does.
-                    rows.push(" FROM resources r JOIN (SELECT r.id");
-                    push_from_where(&mut rows, $dialect, owner, filter, search);
-                    push_order(&mut rows, $dialect, filter, search);
-                    rows.push(" LIMIT ")
-                        .push_bind(limit)
-                        .push(" OFFSET ")
-                        .push_bind(offset);
-                    rows.push(") page ON page.id = r.id");
-                    push_order(&mut rows, $dialect, filter, search);
-                }
-                let records = rows.build_query_as().fetch_all(&self.pool).await?;
+                let mut rows = QueryBuilder::<$db>::new("");
+                push_page(
+                    &mut rows, $dialect, owner, filter, search, limit, offset, false,
+                );
+                let records = rows
+                    .build_query_as()
+                    .persistent($dialect.reuse_plan(search.is_some()))
+                    .fetch_all(&self.pool)
+                    .await?;
                 Ok((total.unsigned_abs(), records))
             }
 
