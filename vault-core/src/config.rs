@@ -335,6 +335,12 @@ mod tests {
         let mut weak = ok.clone();
         weak.password_hash.memory_kib = 4096;
         assert!(weak.validate().is_err());
+        // Hashing threads may only be lowered (0–19); raising them would need privileges.
+        for (nice, valid) in [(-1, false), (0, true), (10, true), (19, true), (20, false)] {
+            let mut config = ok.clone();
+            config.hash_nice = nice;
+            assert_eq!(config.validate().is_ok(), valid, "hash_nice {nice}");
+        }
     }
 
     #[test]
