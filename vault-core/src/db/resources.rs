@@ -190,15 +190,21 @@ fn push_from_where<'a, DB>(
     }
 }
 
-/// The sort keys of a listing, most significant first: `(expression, alias, descending)`. The
-/// relevance expression of a search binds the search text, so it is pushed by [`push_key`].
+/// The sort keys of a listing, most significant first: `(key, alias, descending)`. Relevance
+/// is best first: ascending `bm25()` on SQLite (lower is better), descending `ts_rank` on
+/// PostgreSQL.
 fn order_keys(
+    dialect: Dialect,
     filter: &ResourceFilter,
     search: Option<&str>,
-) -> [(OrderKey, &'static str, bool); 3] {
+) -> Vec<(OrderKey, &'static str, bool)> {
     match (filter.ordering, search) {
-        (None, Some(_)) => [
-            (OrderKey::Relevance, "rank", false),
+        (None, Some(_)) => vec![
+            (
+                OrderKey::Relevance,
+                "rank",
+                matches!(dialect, Dialect::Postgres),
+            ),
             (OrderKey::Column("r.created_at"), "created_at", true),
             (OrderKey::Column("r.id"), "id", true),
         ],
@@ -209,10 +215,9 @@ fn order_keys(
                 OrderField::UpdatedAt => "r.updated_at",
                 OrderField::Title => "r.title",
             };
-            [
+            vec![
                 (OrderKey::Column(column), "k", descending),
                 (OrderKey::Column("r.id"), "id", descending),
-                (OrderKey::None, "", false),
             ]
         }
     }
@@ -223,14 +228,11 @@ fn order_keys(
 enum OrderKey {
     /// A column of `resources r`.
     Column(&'static str),
-    /// Full-text relevance, best first.
+    /// Full-text relevance of the search (which its expression binds, see [`push_key`]).
     Relevance,
-    /// No key (orderings with fewer keys).
-    None,
 }
 
-/// Pushes the expression of `key`; relevance is ascending on SQLite (bm25: lower is better) and
-/// descending on PostgreSQL (`ts_rank`), which [`push_order`] accounts for.
+/// Pushes the expression of `key` over `resources r` (and, on SQLite, the hits `s`).
 fn push_key<'a, DB>(
     qb: &mut QueryBuilder<'a, DB>,
     dialect: Dialect,
@@ -252,14 +254,15 @@ fn push_key<'a, DB>(
                 .push_bind(search)
                 .push("))");
         }
-        (OrderKey::Relevance, Dialect::Postgres, None) | (OrderKey::None, _, _) => {
+        // `order_keys` only ranks when there is a search.
+        (OrderKey::Relevance, Dialect::Postgres, None) => {
             qb.push("NULL");
         }
     }
 }
 
-/// ` ORDER BY` the keys of [`order_keys`]: as expressions over `resources r` (`page = None`), or
-/// as the columns a subquery aliased `page` selected them under.
+/// ` ORDER BY` the keys of [`order_keys`]: as expressions over `resources r`, or (`page`) as
+/// the columns the page subquery (aliased `page`) selected them under.
 fn push_order<'a, DB>(
     qb: &mut QueryBuilder<'a, DB>,
     dialect: Dialect,
@@ -271,24 +274,16 @@ fn push_order<'a, DB>(
     &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
     qb.push(" ORDER BY ");
-    let mut first = true;
-    for (key, alias, descending) in order_keys(filter, search) {
-        if matches!(key, OrderKey::None) {
-            continue;
-        }
-        if !first {
+    for (n, (key, alias, descending)) in order_keys(dialect, filter, search).into_iter().enumerate()
+    {
+        if n > 0 {
             qb.push(", ");
         }
-        first = false;
         if page {
             qb.push("page.").push(alias);
         } else {
             push_key(qb, dialect, key, search);
         }
-        let descending = match (key, dialect) {
-            (OrderKey::Relevance, Dialect::Postgres) => true,
-            _ => descending,
-        };
         qb.push(if descending { " DESC" } else { " ASC" });
     }
 }
@@ -304,10 +299,7 @@ fn push_page_keys<'a, DB>(
     &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
     qb.push("SELECT ");
-    for (n, (key, alias, _)) in order_keys(filter, search).into_iter().enumerate() {
-        if matches!(key, OrderKey::None) {
-            continue;
-        }
+    for (n, (key, alias, _)) in order_keys(dialect, filter, search).into_iter().enumerate() {
         if n > 0 {
             qb.push(", ");
         }
@@ -329,15 +321,13 @@ struct CountedRecord {
 /// by ranking the hits on their keys alone — then just those rows, so neither page 400 nor a
 /// thousand hits drag whole rows through a sort. With `total`, each row also carries the
 /// owner's maintained resource count (for unfiltered listings).
-#[allow(clippy::too_many_arguments)]
 fn push_page<'a, DB>(
     qb: &mut QueryBuilder<'a, DB>,
     dialect: Dialect,
     owner: Uuid,
     filter: &'a ResourceFilter,
     search: Option<&'a str>,
-    limit: i64,
-    offset: i64,
+    page: PageRequest,
     total: bool,
 ) where
     DB: sqlx::Database,
@@ -356,9 +346,9 @@ fn push_page<'a, DB>(
     push_from_where(qb, dialect, owner, filter, search);
     push_order(qb, dialect, filter, search, false);
     qb.push(" LIMIT ")
-        .push_bind(limit)
+        .push_bind(i64::try_from(page.limit()).unwrap_or(i64::MAX))
         .push(" OFFSET ")
-        .push_bind(offset);
+        .push_bind(i64::try_from(page.offset()).unwrap_or(i64::MAX));
     qb.push(") page ").push(dialect.page_join());
     if total {
         qb.push(" JOIN resource_counts c ON c.owner_id = r.owner_id");
@@ -561,15 +551,11 @@ macro_rules! resource_store {
                     && filter.tags.is_empty()
                     && filter.favorite.is_none()
                     && search.is_none();
-                let limit = i64::try_from(page.limit()).unwrap_or(i64::MAX);
-                let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
                 if unfiltered {
                     // One statement: the page's rows, each carrying the maintained per-owner
                     // total (one row read, whatever the owner holds).
                     let mut rows = QueryBuilder::<$db>::new("");
-                    push_page(
-                        &mut rows, $dialect, owner, filter, search, limit, offset, true,
-                    );
+                    push_page(&mut rows, $dialect, owner, filter, search, page, true);
                     let rows: Vec<CountedRecord> =
                         rows.build_query_as().fetch_all(&self.pool).await?;
                     if let Some(first) = rows.first() {
@@ -595,9 +581,7 @@ macro_rules! resource_store {
                     return Ok((0, Vec::new()));
                 }
                 let mut rows = QueryBuilder::<$db>::new("");
-                push_page(
-                    &mut rows, $dialect, owner, filter, search, limit, offset, false,
-                );
+                push_page(&mut rows, $dialect, owner, filter, search, page, false);
                 let records = rows
                     .build_query_as()
                     .persistent($dialect.reuse_plan(search.is_some()))
