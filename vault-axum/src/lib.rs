@@ -31,7 +31,9 @@ mod error;
 mod extract;
 pub mod routes;
 
-use axum::http::{HeaderName, Request};
+use std::time::Duration;
+
+use axum::http::{HeaderName, Request, Response};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -48,31 +50,46 @@ pub use extract::{AuthUser, ClientIp, JsonBody, MaybeAuthUser};
 /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so that throttling sees
 /// client IPs.
 pub fn app(vault: Vault) -> Router {
-    let prefix = vault.config().api_prefix.clone();
-    let api = routes::api(&vault);
-    let router = if prefix.is_empty() {
-        api
-    } else {
-        Router::new().nest(&prefix, api)
-    };
-    with_layers(router.merge(routes::health()).with_state(vault))
+    let api = routes::api_at(&vault, &vault.config().api_prefix);
+    with_layers(api.merge(routes::health()).with_state(vault))
 }
 
 /// Adds the cross-cutting layers [`app`] uses to a host's router: a problem+json 404 fallback,
 /// panics as problem+json 500, request ids, and request tracing.
+///
+/// Each request runs in a `request` span (method, URI, request id) at DEBUG level, as
+/// tower-http's own default: at the usual INFO level it costs nothing, where an INFO span
+/// would format its fields on every request. Server errors (5xx) are always logged at ERROR
+/// with their request id, status and latency, so a client's `X-Request-Id` finds the log line
+/// of the core's error (logged just before) at any level.
 pub fn with_layers(router: Router) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     router
         .fallback(error::not_found)
         .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-            let id = request
-                .headers()
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default();
-            tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
-        }))
+        // Inside the trace layer, so that `on_response` sees the id on the response.
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<_>| {
+                    let id = request
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    tracing::debug_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
+                })
+                .on_response(|response: &Response<_>, latency: Duration, _: &tracing::Span| {
+                    if response.status().is_server_error() {
+                        let id = response
+                            .headers()
+                            .get("x-request-id")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default();
+                        tracing::error!(request_id = %id, status = response.status().as_u16(), ?latency, "server error response");
+                    }
+                })
+                .on_failure(()),
+        )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }

@@ -9,7 +9,7 @@ use vault_core::auth::{
 };
 use vault_core::{wire, Vault};
 
-use super::both;
+use super::Table;
 use crate::error::{ApiError, Reply};
 use crate::extract::{read_body, AuthUser, ClientIp, JsonBody};
 
@@ -17,20 +17,22 @@ type Answer = Result<Reply, ApiError>;
 
 /// `/auth/...` routes.
 pub fn router() -> Router<Vault> {
-    let mut r = Router::new();
-    r = both(r, "/auth/register", &["POST"], post(register));
-    r = both(r, "/auth/token", &["POST"], post(token));
-    r = both(r, "/auth/token/refresh", &["POST"], post(refresh));
-    r = both(r, "/auth/logout", &["POST"], post(logout));
-    r = both(r, "/auth/logout-all", &["POST"], post(logout_all));
-    r = both(
-        r,
-        "/auth/me",
-        &["GET", "PATCH", "DELETE"],
-        get(me).patch(update_me).delete(delete_me),
-    );
-    r = both(r, "/auth/password", &["POST"], post(change_password));
-    r
+    table(Table::new("")).done()
+}
+
+/// Adds the `/auth/...` routes to `t`.
+pub(crate) fn table(t: Table<'_>) -> Table<'_> {
+    t.both("/auth/register", &["POST"], post(register))
+        .both("/auth/token", &["POST"], post(token))
+        .both("/auth/token/refresh", &["POST"], post(refresh))
+        .both("/auth/logout", &["POST"], post(logout))
+        .both("/auth/logout-all", &["POST"], post(logout_all))
+        .both(
+            "/auth/me",
+            &["GET", "PATCH", "DELETE"],
+            get(me).patch(update_me).delete(delete_me),
+        )
+        .both("/auth/password", &["POST"], post(change_password))
 }
 
 // Register, token and refresh take the raw body: the core counts the request against the

@@ -5,24 +5,27 @@ use axum::routing::get;
 use axum::Router;
 use vault_core::Vault;
 
-use super::both;
+use super::Table;
 use crate::error::Reply;
 
 /// `/openapi.json` and the offline docs page at `/docs`.
 pub fn docs() -> Router<Vault> {
-    let mut r = Router::new();
-    r = both(r, "/openapi.json", &["GET"], get(openapi));
-    r = both(r, "/docs", &["GET"], get(docs_page));
-    r = r.route("/docs/{*file}", get(docs_file));
-    r
+    docs_table(Table::new("")).done()
+}
+
+/// Adds `/openapi.json`, `/docs` and the docs page's files to `t`.
+pub(crate) fn docs_table(t: Table<'_>) -> Table<'_> {
+    t.both("/openapi.json", &["GET"], get(openapi))
+        .both("/docs", &["GET"], get(docs_page))
+        .route("/docs/{*file}", get(docs_file))
 }
 
 /// `/health/live` and `/health/ready` (never throttled, no auth).
 pub fn health() -> Router<Vault> {
-    let mut r = Router::new();
-    r = both(r, "/health/live", &["GET"], get(live));
-    r = both(r, "/health/ready", &["GET"], get(ready));
-    r
+    Table::new("")
+        .both("/health/live", &["GET"], get(live))
+        .both("/health/ready", &["GET"], get(ready))
+        .done()
 }
 
 async fn openapi(State(vault): State<Vault>) -> Reply {

@@ -12,7 +12,7 @@ use vault_core::page::Query;
 use vault_core::resources::{ResourceInput, ResourcePatch, TagInput};
 use vault_core::{wire, Error, Vault};
 
-use super::both;
+use super::Table;
 use crate::error::{ApiError, Reply};
 use crate::extract::{AuthUser, JsonBody};
 
@@ -20,33 +20,28 @@ type Answer = Result<Reply, ApiError>;
 
 /// `/resources/...` and `/tags/...` routes.
 pub fn router() -> Router<Vault> {
-    let mut r = Router::new();
-    r = both(r, "/resources", &["GET", "POST"], get(list).post(create));
-    r = both(
-        r,
-        "/resources/{id}",
-        &["GET", "PUT", "PATCH", "DELETE"],
-        get(read).put(replace).patch(patch).delete(remove),
-    );
-    r = both(
-        r,
-        "/resources/{id}/file",
-        &["GET", "PUT", "DELETE"],
-        get(download).put(upload).delete(remove_file),
-    );
-    r = both(
-        r,
-        "/tags",
-        &["GET", "POST"],
-        get(list_tags).post(create_tag),
-    );
-    r = both(
-        r,
-        "/tags/{id}",
-        &["GET", "PATCH", "DELETE"],
-        get(read_tag).patch(rename_tag).delete(delete_tag),
-    );
-    r
+    table(Table::new("")).done()
+}
+
+/// Adds the `/resources/...` and `/tags/...` routes to `t`.
+pub(crate) fn table(t: Table<'_>) -> Table<'_> {
+    t.both("/resources", &["GET", "POST"], get(list).post(create))
+        .both(
+            "/resources/{id}",
+            &["GET", "PUT", "PATCH", "DELETE"],
+            get(read).put(replace).patch(patch).delete(remove),
+        )
+        .both(
+            "/resources/{id}/file",
+            &["GET", "PUT", "DELETE"],
+            get(download).put(upload).delete(remove_file),
+        )
+        .both("/tags", &["GET", "POST"], get(list_tags).post(create_tag))
+        .both(
+            "/tags/{id}",
+            &["GET", "PATCH", "DELETE"],
+            get(read_tag).patch(rename_tag).delete(delete_tag),
+        )
 }
 
 async fn list(State(vault): State<Vault>, AuthUser(user): AuthUser, uri: Uri) -> Answer {
