@@ -59,6 +59,9 @@ struct JoseHeader<'a> {
 /// Length of an HS256 signature.
 const SIGNATURE_LEN: usize = 32;
 
+/// Decoded claims up to this size are verified without a heap allocation.
+const PAYLOAD_BUFFER: usize = 768;
+
 /// Signs and verifies access tokens; makes and hashes refresh tokens.
 pub struct TokenCodec {
     encoding: EncodingKey,
@@ -67,6 +70,9 @@ pub struct TokenCodec {
     mac: Option<Hmac<Sha256>>,
     leeway_secs: i64,
     header: Header,
+    /// The first segment of every token [`Self::issue_access`] makes: a token carrying exactly
+    /// these bytes has an HS256 header without `crit`, so it need not be decoded.
+    issued_header: Option<String>,
     issuer: String,
     audience: String,
     access_ttl_secs: i64,
@@ -85,11 +91,17 @@ impl TokenCodec {
     /// A codec for the configured secret, issuer, audience and lifetimes.
     pub fn new(config: &Config) -> Self {
         let secret = config.jwt_secret.expose();
+        let encoding = EncodingKey::from_secret(secret);
+        let header = Header::new(Algorithm::HS256);
+        let issued_header = jsonwebtoken::encode(&header, &serde_json::json!({}), &encoding)
+            .ok()
+            .and_then(|token| token.split('.').next().map(str::to_owned));
         Self {
-            encoding: EncodingKey::from_secret(secret),
+            encoding,
             mac: Hmac::<Sha256>::new_from_slice(secret).ok(),
             leeway_secs: i64::try_from(config.jwt_leeway.as_secs()).unwrap_or(i64::MAX),
-            header: Header::new(Algorithm::HS256),
+            header,
+            issued_header,
             issuer: config.jwt_issuer.clone(),
             audience: config.jwt_audience.clone(),
             access_ttl_secs: i64::try_from(config.access_ttl.as_secs()).unwrap_or(i64::MAX),
@@ -151,10 +163,12 @@ impl TokenCodec {
             return Err(INVALID);
         };
 
-        let header = URL_SAFE_NO_PAD.decode(header).map_err(|_| INVALID)?;
-        let header: JoseHeader<'_> = serde_json::from_slice(&header).map_err(|_| INVALID)?;
-        if header.alg != "HS256" || header.crit.is_some() {
-            return Err(INVALID);
+        if self.issued_header.as_deref() != Some(header) {
+            let header = URL_SAFE_NO_PAD.decode(header).map_err(|_| INVALID)?;
+            let header: JoseHeader<'_> = serde_json::from_slice(&header).map_err(|_| INVALID)?;
+            if header.alg != "HS256" || header.crit.is_some() {
+                return Err(INVALID);
+            }
         }
 
         let mut expected = [0u8; SIGNATURE_LEN];
@@ -168,8 +182,18 @@ impl TokenCodec {
         // Constant-time comparison.
         mac.verify_slice(&expected).map_err(|_| INVALID)?;
 
-        let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| INVALID)?;
-        let claims: AccessClaims = serde_json::from_slice(&payload).map_err(|_| INVALID)?;
+        // Our claims fit the stack buffer unless the issuer and audience are very long.
+        let mut small = [0u8; PAYLOAD_BUFFER];
+        let large;
+        let payload = match URL_SAFE_NO_PAD.decode_slice(payload, &mut small) {
+            Ok(len) => small.get(..len).ok_or(INVALID)?,
+            Err(base64::DecodeSliceError::OutputSliceTooSmall) => {
+                large = URL_SAFE_NO_PAD.decode(payload).map_err(|_| INVALID)?;
+                large.as_slice()
+            }
+            Err(base64::DecodeSliceError::DecodeError(_)) => return Err(INVALID),
+        };
+        let claims: AccessClaims = serde_json::from_slice(payload).map_err(|_| INVALID)?;
         let now = crate::time::now().timestamp();
         if claims.exp < now.saturating_sub(self.leeway_secs) {
             return Err(Error::InvalidAccessToken("Token is expired."));
@@ -403,6 +427,41 @@ mod tests {
             codec().verify_access(&token),
             Err(Error::InvalidAccessToken("Token is expired."))
         ));
+    }
+
+    #[test]
+    fn issued_tokens_carry_the_header_compared_without_decoding() {
+        let codec = codec();
+        let token = codec
+            .issue_access(Uuid::now_v7(), Role::User, 0, crate::time::now())
+            .unwrap();
+        let first = token.split('.').next().unwrap();
+        assert_eq!(codec.issued_header.as_deref(), Some(first));
+        // Those bytes decode to an HS256 header without `crit`, as the slow path requires.
+        let decoded = URL_SAFE_NO_PAD.decode(first).unwrap();
+        let header: JoseHeader<'_> = serde_json::from_slice(&decoded).unwrap();
+        assert_eq!(header.alg, "HS256");
+        assert!(header.crit.is_none());
+    }
+
+    #[test]
+    fn claims_larger_than_the_stack_buffer_still_verify() {
+        let mut config = Config::new("sqlite::memory:", Secret::new(vec![42; 32]));
+        config.jwt_issuer = "i".repeat(PAYLOAD_BUFFER);
+        config.jwt_audience = "a".repeat(PAYLOAD_BUFFER);
+        let codec = TokenCodec::new(&config);
+        let id = Uuid::now_v7();
+        let token = codec
+            .issue_access(id, Role::User, 1, crate::time::now())
+            .unwrap();
+        assert!(token.split('.').nth(1).unwrap().len() > PAYLOAD_BUFFER * 4 / 3);
+        assert_eq!(codec.verify_access(&token).unwrap().sub, id);
+        // The same claims under the default (short) issuer are refused.
+        assert!(
+            TokenCodec::new(&Config::new("sqlite::memory:", Secret::new(vec![42; 32])))
+                .verify_access(&token)
+                .is_err()
+        );
     }
 
     #[test]
