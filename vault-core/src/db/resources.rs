@@ -103,10 +103,12 @@ impl Dialect {
     }
 
     /// Joins the rows of a page found by a subquery aliased `page` (see `list_resources`).
-    /// SQLite's `CROSS JOIN` keeps the page (at most a page of ids) as the outer loop.
+    /// SQLite's `CROSS JOIN` keeps the page (at most a page of ids) as the outer loop, and
+    /// each row is found by its rowid (`seq`, which every index carries), not by a second
+    /// search of the `id` index.
     fn page_join(self) -> &'static str {
         match self {
-            Self::Sqlite => "CROSS JOIN resources r ON r.id = page.id",
+            Self::Sqlite => "CROSS JOIN resources r ON r.seq = page.seq",
             Self::Postgres => "JOIN resources r ON r.id = page.id",
         }
     }
@@ -288,7 +290,8 @@ fn push_order<'a, DB>(
     }
 }
 
-/// `SELECT` list of the page subquery: every sort key under its alias (the id is always one).
+/// `SELECT` list of the page subquery: every sort key under its alias (the id is always one),
+/// and on SQLite the rowid [`Dialect::page_join`] finds the row by.
 fn push_page_keys<'a, DB>(
     qb: &mut QueryBuilder<'a, DB>,
     dialect: Dialect,
@@ -305,6 +308,9 @@ fn push_page_keys<'a, DB>(
         }
         push_key(qb, dialect, key, search);
         qb.push(" AS ").push(alias);
+    }
+    if let Dialect::Sqlite = dialect {
+        qb.push(", r.seq AS seq");
     }
 }
 
