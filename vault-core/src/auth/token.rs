@@ -1,11 +1,14 @@
 //! Access tokens (JWT, HS256 pinned) and refresh tokens (opaque, 256 bits, stored hashed).
 
+use std::sync::Arc;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use crate::config::Config;
@@ -56,6 +59,9 @@ struct JoseHeader<'a> {
     crit: Option<serde::de::IgnoredAny>,
 }
 
+/// The answer to every token that does not verify, short of a more useful one.
+const INVALID: Error = Error::InvalidAccessToken("Token is invalid or expired.");
+
 /// Length of an HS256 signature.
 const SIGNATURE_LEN: usize = 32;
 
@@ -76,7 +82,18 @@ pub struct TokenCodec {
     issuer: String,
     audience: String,
     access_ttl_secs: i64,
+    /// Tokens whose signature held, by signature (see [`Self::verify_access`]).
+    verified: moka::sync::Cache<[u8; SIGNATURE_LEN], Arc<Verified>>,
 }
+
+/// A token whose signature held: what was signed, and its claims.
+struct Verified {
+    signing_input: Box<str>,
+    claims: AccessClaims,
+}
+
+/// At most this many verified tokens are remembered (~0.5 KiB each).
+const VERIFIED_CAPACITY: u64 = 10_000;
 
 impl std::fmt::Debug for TokenCodec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -96,6 +113,7 @@ impl TokenCodec {
         let issued_header = jsonwebtoken::encode(&header, &serde_json::json!({}), &encoding)
             .ok()
             .and_then(|token| token.split('.').next().map(str::to_owned));
+        let access_ttl_secs = i64::try_from(config.access_ttl.as_secs()).unwrap_or(i64::MAX);
         Self {
             encoding,
             mac: Hmac::<Sha256>::new_from_slice(secret).ok(),
@@ -104,7 +122,12 @@ impl TokenCodec {
             issued_header,
             issuer: config.jwt_issuer.clone(),
             audience: config.jwt_audience.clone(),
-            access_ttl_secs: i64::try_from(config.access_ttl.as_secs()).unwrap_or(i64::MAX),
+            access_ttl_secs,
+            // A token is no use past its expiry (plus leeway), so neither is its entry.
+            verified: moka::sync::Cache::builder()
+                .max_capacity(VERIFIED_CAPACITY)
+                .time_to_live(config.access_ttl.saturating_add(config.jwt_leeway))
+                .build(),
         }
     }
 
@@ -143,16 +166,22 @@ impl TokenCodec {
     /// Verifies algorithm, signature, `exp`, `nbf`, `iss`, `aud` and `typ`, in that order.
     ///
     /// Exactly one algorithm is accepted, HS256 (RFC 8725 §3.1): `none`, other HMAC sizes and
-    /// asymmetric algorithms are refused before the signature is looked at, and the claims are
-    /// only parsed once the signature holds. This is a narrow verifier for the tokens
+    /// asymmetric algorithms are refused before the MAC is computed, and the claims are only
+    /// parsed once the signature holds. This is a narrow verifier for the tokens
     /// [`Self::issue_access`] makes (compact serialization, three segments, unpadded base64url),
     /// written out rather than delegated to `jsonwebtoken` because verification runs on every
     /// authenticated request and the generic path parses the claims twice.
     ///
+    /// Tokens that verified are remembered by signature (up to 10 000, each until it expires),
+    /// as API gateways cache verified JWTs: a client sends the same token with every request
+    /// for its lifetime. A remembered token is accepted again only if its signed bytes equal
+    /// the remembered ones (constant-time comparison), and its times and claims are checked
+    /// again on every use. Revocation is not this function's business: the caller checks the
+    /// token version on every request.
+    ///
     /// # Errors
     /// [`Error::InvalidAccessToken`] for any failure.
     pub fn verify_access(&self, token: &str) -> Result<AccessClaims> {
-        const INVALID: Error = Error::InvalidAccessToken("Token is invalid or expired.");
         let mut segments = token.split('.');
         let (Some(header), Some(payload), Some(signature), None) = (
             segments.next(),
@@ -162,6 +191,30 @@ impl TokenCodec {
         ) else {
             return Err(INVALID);
         };
+        let mut expected = [0u8; SIGNATURE_LEN];
+        match URL_SAFE_NO_PAD.decode_slice(signature, &mut expected) {
+            Ok(SIGNATURE_LEN) => {}
+            _ => return Err(INVALID),
+        }
+        // The signing input is the token up to the second dot.
+        let signing_input = token
+            .get(..token.len() - signature.len() - 1)
+            .ok_or(INVALID)?;
+
+        // A token seen before with this signature: if what it signs is byte for byte the same
+        // (compared in constant time), the signature holds again; only the times may have
+        // changed. A different signing input under a known signature is a forgery attempt and
+        // takes the full path below, which refuses it.
+        if let Some(seen) = self.verified.get(&expected) {
+            if bool::from(
+                seen.signing_input
+                    .as_bytes()
+                    .ct_eq(signing_input.as_bytes()),
+            ) {
+                self.check_claims(&seen.claims)?;
+                return Ok(seen.claims.clone());
+            }
+        }
 
         if self.issued_header.as_deref() != Some(header) {
             let header = URL_SAFE_NO_PAD.decode(header).map_err(|_| INVALID)?;
@@ -170,15 +223,8 @@ impl TokenCodec {
                 return Err(INVALID);
             }
         }
-
-        let mut expected = [0u8; SIGNATURE_LEN];
-        match URL_SAFE_NO_PAD.decode_slice(signature, &mut expected) {
-            Ok(SIGNATURE_LEN) => {}
-            _ => return Err(INVALID),
-        }
         let mut mac = self.mac.clone().ok_or(INVALID)?;
-        // The signing input is the token up to the second dot.
-        mac.update(&token.as_bytes()[..token.len() - signature.len() - 1]);
+        mac.update(signing_input.as_bytes());
         // Constant-time comparison.
         mac.verify_slice(&expected).map_err(|_| INVALID)?;
 
@@ -194,6 +240,19 @@ impl TokenCodec {
             Err(base64::DecodeSliceError::DecodeError(_)) => return Err(INVALID),
         };
         let claims: AccessClaims = serde_json::from_slice(payload).map_err(|_| INVALID)?;
+        self.check_claims(&claims)?;
+        self.verified.insert(
+            expected,
+            Arc::new(Verified {
+                signing_input: signing_input.into(),
+                claims: claims.clone(),
+            }),
+        );
+        Ok(claims)
+    }
+
+    /// The checks on signed claims: `exp` (with leeway), `nbf`, `iss`, `aud`, `typ`.
+    fn check_claims(&self, claims: &AccessClaims) -> Result<()> {
         let now = crate::time::now().timestamp();
         if claims.exp < now.saturating_sub(self.leeway_secs) {
             return Err(Error::InvalidAccessToken("Token is expired."));
@@ -209,7 +268,7 @@ impl TokenCodec {
         if claims.typ != ACCESS_TYPE {
             return Err(Error::InvalidAccessToken("Token has wrong type."));
         }
-        Ok(claims)
+        Ok(())
     }
 
     /// A fresh refresh token and the SHA-256 to store for it.
@@ -425,6 +484,69 @@ mod tests {
         assert!(lenient.verify_access(&token).is_ok());
         assert!(matches!(
             codec().verify_access(&token),
+            Err(Error::InvalidAccessToken("Token is expired."))
+        ));
+    }
+
+    /// An attacker who saw a genuine token reuses its signature over other bytes: the
+    /// remembered signature vouches for nothing but the exact bytes it signed.
+    #[test]
+    fn a_remembered_signature_vouches_only_for_its_own_bytes() {
+        let mut codec = codec();
+        let genuine = codec
+            .issue_access(Uuid::now_v7(), Role::User, 1, crate::time::now())
+            .unwrap();
+        let first = codec.verify_access(&genuine).unwrap();
+        codec.verified.run_pending_tasks();
+        assert_eq!(codec.verified.entry_count(), 1);
+
+        let signature = genuine.rsplit('.').next().unwrap();
+        let mut claims = claims_json(&codec);
+        claims["sub"] = first.sub.to_string().into();
+        claims["role"] = "admin".into();
+        let other_payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+        let header = genuine.split('.').next().unwrap();
+        let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#);
+        let genuine_payload = genuine.split('.').nth(1).unwrap();
+        for forged in [
+            format!("{header}.{other_payload}.{signature}"),
+            format!("{none_header}.{genuine_payload}.{signature}"),
+            format!("{header}.{genuine_payload}x.{signature}"),
+            format!("{header}.{}.{signature}", &genuine_payload[1..]),
+        ] {
+            assert!(
+                matches!(
+                    codec.verify_access(&forged),
+                    Err(Error::InvalidAccessToken(_))
+                ),
+                "{forged}"
+            );
+        }
+        // Nothing forged was remembered.
+        codec.verified.run_pending_tasks();
+        assert_eq!(codec.verified.entry_count(), 1);
+        // Without a key nothing can be verified afresh: the genuine token is now answered from
+        // memory, with the same claims.
+        codec.mac = None;
+        assert_eq!(codec.verify_access(&genuine).unwrap(), first);
+        let fresh = codec
+            .issue_access(Uuid::now_v7(), Role::User, 1, crate::time::now())
+            .unwrap();
+        assert!(codec.verify_access(&fresh).is_err());
+    }
+
+    /// A remembered token is still refused once it expires.
+    #[test]
+    fn remembered_tokens_still_expire() {
+        let codec = codec();
+        let mut claims = claims_json(&codec);
+        claims["exp"] = (crate::time::now().timestamp() + 1).into();
+        let token = forge(r#"{"alg":"HS256"}"#, &claims, &[42; 32]);
+        assert!(codec.verify_access(&token).is_ok());
+        assert!(codec.verify_access(&token).is_ok());
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        assert!(matches!(
+            codec.verify_access(&token),
             Err(Error::InvalidAccessToken("Token is expired."))
         ));
     }
