@@ -167,6 +167,72 @@ async fn postgres_list_resources_costs_a_constant_number_of_statements() {
     list_resources_costs_a_constant_number_of_statements(Backend::Postgres).await;
 }
 
+/// PostgreSQL plans a reused statement once (its generic plan) only when that plan does not
+/// look costlier than planning afresh; a listing page whose size and offset were bound
+/// parameters looked several times costlier, so every page was planned again (over half of the
+/// server's CPU per page). A page asked for repeatedly must run on its generic plan.
+#[tokio::test]
+async fn postgres_listing_pages_reuse_one_plan() {
+    if postgres_url().is_none() {
+        eprintln!("skipped: VAULT_TEST_POSTGRES_URL is not set");
+        return;
+    }
+    let test_db = TestDatabase::create(Backend::Postgres).await;
+    // One connection, so that the plan statistics read below are those of the listings' session.
+    let database = Database::connect(&test_db.url, 1)
+        .await
+        .expect("test database answers");
+    database.migrate().await.expect("migrations apply");
+    let store = database.resource_store();
+    let auth = database.auth_store();
+    let owner = insert_user(auth.as_ref(), "planned").await;
+    let Database::Postgres(pool) = &database else {
+        panic!("a PostgreSQL database");
+    };
+    // Thousands of rows per owner, as in a real vault (the maintained count follows through
+    // the insert trigger): the planner's guess for an unknown page size grows with them.
+    let others = [
+        insert_user(auth.as_ref(), "other1").await,
+        insert_user(auth.as_ref(), "other2").await,
+    ];
+    for user in [owner].iter().chain(&others) {
+        sqlx::query(
+            "INSERT INTO resources (id, owner_id, kind, title, created_at, updated_at) \
+             SELECT gen_random_uuid(), $1, 'note', 'Resource ' || i, \
+                    now() - i * interval '1 second', now() - i * interval '1 second' \
+             FROM generate_series(1, 3000) AS i",
+        )
+        .bind(user)
+        .execute(pool)
+        .await
+        .expect("bulk insert");
+    }
+    sqlx::query("ANALYZE").execute(pool).await.expect("analyze");
+    for page in [1; 10] {
+        let request = PageRequest {
+            page,
+            page_size: 20,
+        };
+        let (total, rows) = store
+            .list_resources(owner, &filter(None, &[], None), request)
+            .await
+            .expect("list_resources");
+        assert_eq!((total, rows.len()), (3000, 20));
+    }
+    let (generic, custom): (i64, i64) = sqlx::query_as(
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements \
+         WHERE statement LIKE '%JOIN resource_counts%' \
+         AND statement NOT LIKE '%pg_prepared_statements%'",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("the listing statement is prepared");
+    assert!(
+        generic >= 4 && custom <= 6,
+        "listing pages planned afresh: {generic} generic, {custom} custom plans"
+    );
+}
+
 /// How many resources are seeded.
 const RESOURCES: usize = 120;
 /// The most statements one `list_resources` call may execute.
