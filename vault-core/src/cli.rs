@@ -14,6 +14,7 @@
 //! | `VAULT_TRUST_FORWARDED_FOR` | `false` | take client IPs from `X-Forwarded-For` (behind a proxy only) |
 //! | `VAULT_PUBLIC_URL` | none | public base URL for absolute pagination links |
 //! | `VAULT_UPLOAD_MAX_BYTES` | `26214400` (25 MiB) | largest file upload |
+//! | `VAULT_MAX_CONNECTIONS` | `10` | database connections in the pool (≥ 1) |
 //! | `VAULT_FILES_DIR` | `<database>.files` | local directory of file blobs |
 //! | `VAULT_S3_BUCKET` | unset | store file blobs in this S3 bucket instead (feature `s3`) |
 //! | `VAULT_S3_ENDPOINT`, `VAULT_S3_REGION` | AWS, `us-east-1` | S3-compatible endpoint (MinIO, …) and region |
@@ -116,6 +117,13 @@ pub fn settings_from(var: impl Fn(&str) -> Option<String>) -> Result<Settings> {
         config.uploads.max_bytes = max.trim().parse().map_err(|_| {
             Error::Config(format!(
                 "VAULT_UPLOAD_MAX_BYTES {max:?} is not a number of bytes"
+            ))
+        })?;
+    }
+    if let Some(max) = var("VAULT_MAX_CONNECTIONS") {
+        config.max_connections = max.trim().parse().map_err(|_| {
+            Error::Config(format!(
+                "VAULT_MAX_CONNECTIONS {max:?} is not a number of connections"
             ))
         })?;
     }
@@ -345,9 +353,18 @@ mod tests {
             ("VAULT_BIND", "0.0.0.0:9000"),
             ("VAULT_THROTTLE_AUTH_IP", "off"),
             ("VAULT_THROTTLE_USER", "5/s"),
+            ("VAULT_MAX_CONNECTIONS", "32"),
         ]))
         .unwrap();
         assert_eq!(s.bind.port(), 9000);
+        assert_eq!(s.config.max_connections, 32);
+        for bad in ["0", "many", "-1"] {
+            assert!(settings_from(env(&[
+                ("VAULT_JWT_SECRET", &secret),
+                ("VAULT_MAX_CONNECTIONS", bad)
+            ]))
+            .is_err());
+        }
         assert_eq!(s.config.throttle.auth_ip, None);
         assert_eq!(s.config.throttle.user, Some("5/s".parse().unwrap()));
         assert!(settings_from(env(&[
