@@ -10,8 +10,8 @@ use super::{map_unique, SqlStore};
 use crate::error::{Error, Result};
 use crate::page::PageRequest;
 use crate::resources::{
-    FileColumns, OrderField, ResourceChanges, ResourceFields, ResourceFilter, ResourceRecord,
-    ResourceStore, Tag,
+    FileColumns, OrderField, ResourceChanges, ResourceFields, ResourceFilter, ResourceKind,
+    ResourceRecord, ResourceStore, Tag,
 };
 use crate::time::Timestamp;
 
@@ -29,6 +29,8 @@ const TAG_UNIQUE: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The columns of a [`ResourceRecord`], in the order its `FromRow` decodes them by position
+/// (see [`resource_from_row`]); every statement that reads records selects exactly these first.
 const COLUMNS: &str = "r.id, r.kind, r.title, r.body, r.url, r.favorite, r.tag_names, r.file_key, \
      r.file_name, r.file_size, r.file_type, r.file_sha256, r.created_at, r.updated_at";
 
@@ -314,10 +316,52 @@ fn push_page_keys<'a, DB>(
     }
 }
 
-/// A listed row with the owner's maintained total (unfiltered listings).
-#[derive(sqlx::FromRow)]
+/// Decodes a [`ResourceRecord`] from the first 14 columns of a row, in [`COLUMNS`] order: by
+/// position, because looking each column up by name was ~15 % of the CPU of a listed page.
+macro_rules! resource_from_row {
+    ($row:ty) => {
+        impl<'r> sqlx::FromRow<'r, $row> for ResourceRecord {
+            fn from_row(row: &'r $row) -> Result<Self, sqlx::Error> {
+                use sqlx::Row as _;
+                let kind: String = row.try_get(1)?;
+                Ok(Self {
+                    id: row.try_get(0)?,
+                    kind: ResourceKind::try_from(kind).map_err(|e| sqlx::Error::ColumnDecode {
+                        index: "kind".into(),
+                        source: Box::new(e),
+                    })?,
+                    title: row.try_get(2)?,
+                    body: row.try_get(3)?,
+                    url: row.try_get(4)?,
+                    favorite: row.try_get(5)?,
+                    tag_names: row.try_get(6)?,
+                    file_key: row.try_get(7)?,
+                    file_name: row.try_get(8)?,
+                    file_size: row.try_get(9)?,
+                    file_type: row.try_get(10)?,
+                    file_sha256: row.try_get(11)?,
+                    created_at: row.try_get(12)?,
+                    updated_at: row.try_get(13)?,
+                })
+            }
+        }
+
+        impl<'r> sqlx::FromRow<'r, $row> for CountedRecord {
+            fn from_row(row: &'r $row) -> Result<Self, sqlx::Error> {
+                use sqlx::Row as _;
+                Ok(Self {
+                    record: ResourceRecord::from_row(row)?,
+                    total: row.try_get(14)?,
+                })
+            }
+        }
+    };
+}
+resource_from_row!(sqlx::sqlite::SqliteRow);
+resource_from_row!(sqlx::postgres::PgRow);
+
+/// A listed row with the owner's maintained total (unfiltered listings), in column 14.
 struct CountedRecord {
-    #[sqlx(flatten)]
     record: ResourceRecord,
     total: i64,
 }

@@ -36,12 +36,13 @@ pub struct ResourceFilter {
 }
 
 /// A stored resource with its tags and file columns.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+///
+/// Decoded from rows by column position (see `db::resources`), not by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceRecord {
     /// Id.
     pub id: Uuid,
     /// Kind.
-    #[sqlx(try_from = "String")]
     pub kind: ResourceKind,
     /// Title.
     pub title: String,
