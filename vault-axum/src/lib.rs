@@ -72,24 +72,24 @@ pub fn with_layers(router: Router) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request<_>| {
-                    let id = request
-                        .headers()
-                        .get("x-request-id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default();
+                    let id = header_request_id(request.headers());
                     tracing::debug_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
                 })
                 .on_response(|response: &Response<_>, latency: Duration, _: &tracing::Span| {
                     if response.status().is_server_error() {
-                        let id = response
-                            .headers()
-                            .get("x-request-id")
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or_default();
+                        let id = header_request_id(response.headers());
                         tracing::error!(request_id = %id, status = response.status().as_u16(), ?latency, "server error response");
                     }
                 })
                 .on_failure(()),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// The `X-Request-Id` of a request or response, empty if absent or not text.
+fn header_request_id(headers: &axum::http::HeaderMap) -> &str {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
 }

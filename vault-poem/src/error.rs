@@ -47,7 +47,8 @@ pub fn into_poem(response: http::Response<Bytes>) -> Response {
 }
 
 /// Maps any poem error to the contract's problem (our own errors keep their exact form), and
-/// gives every response an `X-Request-Id` (the client's, or a new UUID).
+/// gives every response an `X-Request-Id` (the client's, or a new UUID). Every 5xx is logged at
+/// ERROR with that id, its status and latency, so a client's id finds the core's error line.
 ///
 /// # Errors
 /// Never: every error becomes a response.
@@ -66,10 +67,20 @@ pub async fn problem_layer<E: Endpoint>(
         });
     request.headers_mut().insert("x-request-id", id.clone());
     let method = request.method().to_string();
+    let started = std::time::Instant::now();
     let mut response = match next.call(request).await {
         Ok(output) => output.into_response(),
         Err(error) => problem_for(&error, method),
     };
+    if response.status().is_server_error() {
+        let latency = started.elapsed();
+        tracing::error!(
+            request_id = %id.to_str().unwrap_or_default(),
+            status = response.status().as_u16(),
+            ?latency,
+            "server error response"
+        );
+    }
     response.headers_mut().insert("x-request-id", id);
     Ok(response)
 }

@@ -11,6 +11,7 @@
 //! ```
 
 mod db;
+pub mod logs;
 mod request;
 pub mod scenarios;
 pub mod smoke;
