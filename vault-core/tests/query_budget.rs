@@ -367,6 +367,38 @@ async fn list_resources_costs_a_constant_number_of_statements(backend: Backend) 
     assert_eq!(seen[0].0, "no filter");
     assert_eq!(seen[0].3.len(), 1, "unfiltered: {:#?}", seen[0].3);
 
+    // A search asked again is answered from its remembered ranking: one statement (the page's
+    // rows with the owner's data version). After a write it is ranked afresh: the stale check,
+    // the ranking, the page.
+    let search = filter(None, &[], Some("common"));
+    let asked = || store.list_resources(owner, &search, PageRequest::default());
+    let (before, _) = measure(asked()).await;
+    let (again, executed) = measure(asked()).await;
+    let before = before.expect("list_resources");
+    assert_eq!(again.expect("list_resources"), before);
+    assert_eq!(executed.len(), 1, "a repeated search: {executed:#?}");
+    let fields = ResourceFields {
+        kind: ResourceKind::Note,
+        title: "Late".into(),
+        body: "common".into(),
+        url: None,
+        favorite: false,
+    };
+    let late = store
+        .create_resource(owner, Uuid::now_v7(), &fields, &[], now())
+        .await
+        .expect("create_resource");
+    let (after, executed) = measure(asked()).await;
+    let (total, rows) = after.expect("list_resources");
+    assert_eq!(total, before.0 + 1, "the new hit is counted");
+    assert!(
+        rows.iter().any(|r| r.id == late.id),
+        "the new hit is listed"
+    );
+    assert_eq!(executed.len(), 3, "a search after a write: {executed:#?}");
+    let (_, executed) = measure(asked()).await;
+    assert_eq!(executed.len(), 1, "remembered again: {executed:#?}");
+
     database.close().await;
     drop(test_db);
 }

@@ -68,6 +68,7 @@ vault_core::store_suite! {
         search_matches_title_body_url_and_tag_names,
         search_ranks_by_relevance_unless_ordered,
         search_syntax_means_the_same_on_both_backends,
+        remembered_searches_follow_every_write_of_any_store,
         ordering_by_each_field_both_ways_with_a_stable_tie_break,
         count_is_independent_of_page_slicing,
         unfiltered_count_follows_creates_deletes_and_failed_writes,
@@ -1103,6 +1104,206 @@ async fn search_matches_title_body_url_and_tag_names(ctx: Ctx) {
             .unwrap_or_else(|e| panic!("search {odd:?} must not fail: {e:?}"));
         assert!(found.0 <= 2, "search {odd:?} matched {}", found.0);
     }
+}
+
+/// Searches are remembered per owner (`db::search_cache`) and checked against the owner's data
+/// version: after every kind of write — made through another store over the same database, as
+/// another server instance would — the remembered store answers exactly what a store that never
+/// saw the search answers, page by page.
+async fn remembered_searches_follow_every_write_of_any_store(ctx: Ctx) {
+    let ada = user(&ctx, "ada").await;
+    let bob = user(&ctx, "bob").await;
+    let mut comets = Vec::new();
+    for i in 0..25 {
+        let body = "comet ".repeat(1 + i % 4);
+        let tag_names: &[&str] = if i == 0 { &["nebula"] } else { &[] };
+        comets.push(
+            create(
+                &ctx,
+                ada,
+                &with_body(note(&format!("Sky {i}")), &body),
+                tag_names,
+                i as i64,
+            )
+            .await,
+        );
+    }
+    create(&ctx, bob, &note("comet of bob"), &[], 100).await;
+    // Another instance's store (its own memory), and one that remembers nothing: the truth.
+    let other = ctx.db.resource_store();
+    let pages = [
+        page(1, 10),
+        page(2, 10),
+        page(3, 10),
+        page(4, 10),
+        page(2, 7),
+    ];
+    let check = |what: &'static str, owner: Uuid, filter: ResourceFilter| {
+        let remembering = ctx.store.clone();
+        let db = ctx.db.clone();
+        async move {
+            for request in pages {
+                let truth = db
+                    .resource_store()
+                    .list_resources(owner, &filter, request)
+                    .await
+                    .expect("list_resources");
+                // Twice: the first may rank afresh, the second is answered from memory.
+                for round in 0..2 {
+                    let seen = remembering
+                        .list_resources(owner, &filter, request)
+                        .await
+                        .expect("list_resources");
+                    assert_eq!(
+                        seen.0, truth.0,
+                        "{what}: count of {request:?}, round {round}"
+                    );
+                    let ids =
+                        |rows: &[ResourceRecord]| rows.iter().map(|r| r.id).collect::<Vec<_>>();
+                    assert_eq!(
+                        ids(&seen.1),
+                        ids(&truth.1),
+                        "{what}: rows of {request:?}, round {round}"
+                    );
+                    assert_eq!(
+                        seen.1, truth.1,
+                        "{what}: contents of {request:?}, round {round}"
+                    );
+                }
+            }
+        }
+    };
+    check("seeded", ada, searching("comet")).await;
+    check("bob's own", bob, searching("comet")).await;
+    check(
+        "favorites",
+        ada,
+        ResourceFilter {
+            favorite: Some(true),
+            ..searching("comet")
+        },
+    )
+    .await;
+    check(
+        "by title",
+        ada,
+        ResourceFilter {
+            ordering: Some((OrderField::Title, false)),
+            ..searching("comet")
+        },
+    )
+    .await;
+    check("tag", ada, searching("nebula")).await;
+
+    // A new hit.
+    let late = other
+        .create_resource(ada, Uuid::now_v7(), &note("comet late"), &[], at(200))
+        .await
+        .expect("create_resource");
+    check("after a create", ada, searching("comet")).await;
+    // An edit that changes the ranking (more occurrences) and one that removes a hit.
+    let edit = |id: Uuid, changes: ResourceChanges, seconds: i64| {
+        let other = other.clone();
+        async move {
+            other
+                .patch_resource(ada, id, &changes, at(seconds))
+                .await
+                .expect("patch_resource")
+                .expect("resource exists")
+        }
+    };
+    edit(
+        comets[3].id,
+        ResourceChanges {
+            body: Some("comet ".repeat(30)),
+            ..ResourceChanges::default()
+        },
+        201,
+    )
+    .await;
+    check("after a re-ranking edit", ada, searching("comet")).await;
+    edit(
+        comets[4].id,
+        ResourceChanges {
+            body: Some("asteroid".into()),
+            ..ResourceChanges::default()
+        },
+        202,
+    )
+    .await;
+    check("after an edit removing a hit", ada, searching("comet")).await;
+    // Favorite flag only: the favorite filter's hits change.
+    edit(
+        comets[5].id,
+        ResourceChanges {
+            favorite: Some(true),
+            ..ResourceChanges::default()
+        },
+        203,
+    )
+    .await;
+    check(
+        "after starring",
+        ada,
+        ResourceFilter {
+            favorite: Some(true),
+            ..searching("comet")
+        },
+    )
+    .await;
+    // Replacing a resource.
+    other
+        .replace_resource(ada, comets[6].id, &note("Aardvark comet"), &[], at(204))
+        .await
+        .expect("replace_resource")
+        .expect("resource exists");
+    check(
+        "after a replace",
+        ada,
+        ResourceFilter {
+            ordering: Some((OrderField::Title, false)),
+            ..searching("comet")
+        },
+    )
+    .await;
+    // Tags: renaming and deleting one changes what its old and new names find.
+    let nebula = all_tags(&ctx, ada)
+        .await
+        .into_iter()
+        .find(|t| t.name == "nebula")
+        .expect("tag exists");
+    other
+        .rename_tag(ada, nebula.id, "quasar")
+        .await
+        .expect("rename_tag")
+        .expect("tag exists");
+    check("old tag name after a rename", ada, searching("nebula")).await;
+    check("new tag name after a rename", ada, searching("quasar")).await;
+    assert!(other.delete_tag(ada, nebula.id).await.expect("delete_tag"));
+    check("after a tag deletion", ada, searching("quasar")).await;
+    // Deleting hits, the late one included.
+    for id in [late.id, comets[0].id, comets[10].id] {
+        assert!(other
+            .delete_resource(ada, id)
+            .await
+            .expect("delete_resource"));
+    }
+    check("after deletions", ada, searching("comet")).await;
+    // Bob's writes leave Ada's remembered search valid, and Ada's never leak into Bob's.
+    other
+        .create_resource(bob, Uuid::now_v7(), &note("comet two"), &[], at(300))
+        .await
+        .expect("create_resource");
+    check("bob after his create", bob, searching("comet")).await;
+    check("ada after bob's create", ada, searching("comet")).await;
+    // Everything deleted: nothing found, however many pages were remembered.
+    for record in list(&ctx, ada, &everything()).await.1 {
+        assert!(other
+            .delete_resource(ada, record.id)
+            .await
+            .expect("delete_resource"));
+    }
+    check("after deleting everything", ada, searching("comet")).await;
 }
 
 /// Phrases, exclusions, alternatives and punctuated words give the same rows on SQLite and

@@ -9,6 +9,7 @@
 mod auth;
 mod resources;
 mod search;
+mod search_cache;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -36,15 +37,23 @@ pub enum Database {
 }
 
 /// A store implementation over a pool of database `DB`.
+///
+/// Clones share the pool and the remembered search results (see `list_resources`); separate
+/// stores over one database (or several processes) stay correct, each checking what it
+/// remembers against the database.
 #[derive(Debug, Clone)]
 pub struct SqlStore<DB: sqlx::Database> {
     pool: Pool<DB>,
+    searches: search_cache::SearchCache,
 }
 
 impl<DB: sqlx::Database> SqlStore<DB> {
     /// A store over this pool.
     pub fn new(pool: Pool<DB>) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            searches: search_cache::SearchCache::default(),
+        }
     }
 }
 

@@ -6,6 +6,7 @@ use sqlx::{Postgres, QueryBuilder, Sqlite};
 use uuid::Uuid;
 
 use super::search::SearchQuery;
+use super::search_cache::{Hits, SearchKey, REMEMBERED_HITS};
 use super::{map_unique, SqlStore};
 use crate::error::{Error, Result};
 use crate::page::PageRequest;
@@ -56,6 +57,12 @@ const CLEAR_FILE: &str = "UPDATE resources SET file_key = NULL, file_name = NULL
 const RESOURCE_EXISTS: &str = "SELECT id FROM resources WHERE id = $1 AND owner_id = $2";
 const GARBAGE: &str = "SELECT key FROM blob_garbage ORDER BY queued_at LIMIT $1";
 const OWNER_COUNT: &str = "SELECT total FROM resource_counts WHERE owner_id = $1";
+const OWNER_VERSION: &str = "SELECT version FROM resource_counts WHERE owner_id = $1";
+/// The first statement of a transaction that changes tags without going through a resource
+/// row first: it takes the owner's `resource_counts` row (which the triggers on `resources`
+/// update) before any tag row, in the order resource writes take them (resource, counts, then
+/// tags), so the two can never wait for each other in a cycle on PostgreSQL.
+const BUMP_VERSION: &str = "UPDATE resource_counts SET version = version + 1 WHERE owner_id = $1";
 const BLOB_IN_USE: &str = "SELECT id FROM resources WHERE file_key = $1";
 
 const TAG_COLUMNS: &str = "SELECT t.id, t.name, \
@@ -346,12 +353,12 @@ macro_rules! resource_from_row {
             }
         }
 
-        impl<'r> sqlx::FromRow<'r, $row> for CountedRecord {
+        impl<'r> sqlx::FromRow<'r, $row> for RecordWith {
             fn from_row(row: &'r $row) -> Result<Self, sqlx::Error> {
                 use sqlx::Row as _;
                 Ok(Self {
                     record: ResourceRecord::from_row(row)?,
-                    total: row.try_get(14)?,
+                    value: row.try_get(14)?,
                 })
             }
         }
@@ -360,10 +367,57 @@ macro_rules! resource_from_row {
 resource_from_row!(sqlx::sqlite::SqliteRow);
 resource_from_row!(sqlx::postgres::PgRow);
 
-/// A listed row with the owner's maintained total (unfiltered listings), in column 14.
-struct CountedRecord {
+/// A listed row with one number of its owner's `resource_counts` row in column 14: the
+/// maintained total (unfiltered listings) or the data version (remembered searches).
+struct RecordWith {
     record: ResourceRecord,
-    total: i64,
+    value: i64,
+}
+
+/// The ranking statement of a search: the ids of its first [`REMEMBERED_HITS`] hits in order,
+/// each row with the exact number of hits and the owner's data version (one snapshot, so the
+/// three agree).
+fn push_ranked_ids<'a, DB>(
+    qb: &mut QueryBuilder<'a, DB>,
+    dialect: Dialect,
+    owner: Uuid,
+    filter: &'a ResourceFilter,
+    search: Option<&'a str>,
+) where
+    DB: sqlx::Database,
+    Uuid: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    qb.push("SELECT r.id, count(*) OVER () AS total, ")
+        .push("(SELECT version FROM resource_counts WHERE owner_id = ")
+        .push_bind(owner)
+        .push(") AS version");
+    push_from_where(qb, dialect, owner, filter, search);
+    push_order(qb, dialect, filter, search, false);
+    qb.push(" LIMIT ").push(REMEMBERED_HITS);
+}
+
+/// The rows of `ids` (a page of remembered hits) of `owner`, each with the owner's current
+/// data version, in no particular order.
+fn push_rows_by_id<'a, DB>(qb: &mut QueryBuilder<'a, DB>, owner: Uuid, ids: &[Uuid])
+where
+    DB: sqlx::Database,
+    Uuid: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    qb.push("SELECT ")
+        .push(COLUMNS)
+        .push(", c.version FROM resources r JOIN resource_counts c ON c.owner_id = r.owner_id")
+        .push(" WHERE r.owner_id = ")
+        .push_bind(owner)
+        .push(" AND r.id IN (");
+    let mut list = qb.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    qb.push(")");
 }
 
 /// The page query of a listing, as a deferred join: the page's ids and sort keys first — for a
@@ -465,6 +519,52 @@ fn link_needs_url(error: sqlx::Error) -> Error {
 
 macro_rules! resource_store {
     ($db:ty, $dialect:expr) => {
+        impl SqlStore<$db> {
+            /// The page `page` of remembered search `hits` of `owner`, read by id together
+            /// with the owner's current data version: `None` when that version is not the
+            /// remembered one (something changed: rank afresh) or the page lies past the
+            /// remembered ids.
+            async fn page_of_hits(
+                &self,
+                owner: Uuid,
+                hits: &Hits,
+                page: PageRequest,
+            ) -> Result<Option<(u64, Vec<ResourceRecord>)>> {
+                let Some(ids) = hits.page(page.offset(), page.limit()) else {
+                    return Ok(None);
+                };
+                if ids.is_empty() {
+                    let version: Option<i64> = sqlx::query_scalar(OWNER_VERSION)
+                        .bind(owner)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                    return Ok((version == Some(hits.version)).then(|| (hits.total, Vec::new())));
+                }
+                let mut query = QueryBuilder::<$db>::new("");
+                push_rows_by_id(&mut query, owner, ids);
+                let rows: Vec<RecordWith> = query.build_query_as().fetch_all(&self.pool).await?;
+                // Every hit still there and nothing changed since the ranking: any write to
+                // the owner's resources (a deletion too) raises the version.
+                if rows.len() != ids.len() || rows.iter().any(|row| row.value != hits.version) {
+                    return Ok(None);
+                }
+                let mut rows: Vec<Option<ResourceRecord>> =
+                    rows.into_iter().map(|row| Some(row.record)).collect();
+                let mut records = Vec::with_capacity(ids.len());
+                for id in ids {
+                    let found = rows
+                        .iter_mut()
+                        .find(|row| row.as_ref().is_some_and(|record| record.id == *id))
+                        .and_then(Option::take);
+                    match found {
+                        Some(record) => records.push(record),
+                        None => return Ok(None),
+                    }
+                }
+                Ok(Some((hits.total, records)))
+            }
+        }
+
         #[async_trait]
         impl ResourceStore for SqlStore<$db> {
             async fn create_resource(
@@ -612,10 +712,9 @@ macro_rules! resource_store {
                     // total (one row read, whatever the owner holds).
                     let mut rows = QueryBuilder::<$db>::new("");
                     push_page(&mut rows, $dialect, owner, filter, search, page, true);
-                    let rows: Vec<CountedRecord> =
-                        rows.build_query_as().fetch_all(&self.pool).await?;
+                    let rows: Vec<RecordWith> = rows.build_query_as().fetch_all(&self.pool).await?;
                     if let Some(first) = rows.first() {
-                        let total = first.total.unsigned_abs();
+                        let total = first.value.unsigned_abs();
                         return Ok((total, rows.into_iter().map(|r| r.record).collect()));
                     }
                     // No rows: an empty vault or a page past the end; the total tells which.
@@ -625,6 +724,38 @@ macro_rules! resource_store {
                         .await?
                         .unwrap_or(0);
                     return Ok((total.unsigned_abs(), Vec::new()));
+                }
+                if let Some(rendered) = search {
+                    // A search: answered from the remembered ranking when the owner's data has
+                    // not changed since (see `db::search_cache`), else ranked afresh.
+                    let key = SearchKey::new(owner, rendered, filter);
+                    if let Some(hits) = self.searches.get(&key) {
+                        if let Some(found) = self.page_of_hits(owner, &hits, page).await? {
+                            return Ok(found);
+                        }
+                        self.searches.remove(&key);
+                    }
+                    let mut ranked = QueryBuilder::<$db>::new("");
+                    push_ranked_ids(&mut ranked, $dialect, owner, filter, search);
+                    let rows: Vec<(Uuid, i64, Option<i64>)> = ranked
+                        .build_query_as()
+                        .persistent($dialect.reuse_plan(true))
+                        .fetch_all(&self.pool)
+                        .await?;
+                    let Some(&(_, total, version)) = rows.first() else {
+                        return Ok((0, Vec::new()));
+                    };
+                    let hits = Hits {
+                        version: version.unwrap_or(i64::MIN),
+                        total: total.unsigned_abs(),
+                        ids: rows.into_iter().map(|(id, _, _)| id).collect(),
+                    };
+                    if let Some(found) = self.page_of_hits(owner, &hits, page).await? {
+                        self.searches.insert(key, std::sync::Arc::new(hits));
+                        return Ok(found);
+                    }
+                    // A page past the remembered hits, or a write landed between the two
+                    // statements: list it directly, like any filtered listing.
                 }
                 let mut count = QueryBuilder::<$db>::new("SELECT count(*)");
                 push_from_where(&mut count, $dialect, owner, filter, search);
@@ -803,6 +934,10 @@ macro_rules! resource_store {
 
             async fn rename_tag(&self, owner: Uuid, id: Uuid, name: &str) -> Result<Option<Tag>> {
                 let mut tx = self.write_tx().await?;
+                sqlx::query(BUMP_VERSION)
+                    .bind(owner)
+                    .execute(&mut *tx)
+                    .await?;
                 let changed = sqlx::query(RENAME_TAG)
                     .bind(id)
                     .bind(owner)
@@ -831,6 +966,10 @@ macro_rules! resource_store {
 
             async fn delete_tag(&self, owner: Uuid, id: Uuid) -> Result<bool> {
                 let mut tx = self.write_tx().await?;
+                sqlx::query(BUMP_VERSION)
+                    .bind(owner)
+                    .execute(&mut *tx)
+                    .await?;
                 let found: Option<(Uuid,)> = sqlx::query_as($dialect.lock_tag())
                     .bind(id)
                     .bind(owner)

@@ -21,7 +21,7 @@ pub enum OrderField {
 }
 
 /// Filters and order of GET /resources.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResourceFilter {
     /// Only this kind.
     pub kind: Option<ResourceKind>,
