@@ -233,6 +233,103 @@ async fn postgres_listing_pages_reuse_one_plan() {
     );
 }
 
+#[tokio::test]
+async fn sqlite_deep_pages_seek_from_their_marks() {
+    deep_pages_seek_from_their_marks(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_deep_pages_seek_from_their_marks() {
+    if postgres_url().is_none() {
+        eprintln!("skipped: VAULT_TEST_POSTGRES_URL is not set");
+        return;
+    }
+    deep_pages_seek_from_their_marks(Backend::Postgres).await;
+}
+
+/// A deep page walks its offset the first time; asked again, or followed by the next page, it
+/// seeks from the mark the previous read left (no `OFFSET` in the statement). A write makes
+/// the mark stale: the seek's answer is discarded and the offset walked again.
+async fn deep_pages_seek_from_their_marks(backend: Backend) {
+    install_counter();
+    let test_db = TestDatabase::create(backend).await;
+    let database = Database::connect(&test_db.url, 1)
+        .await
+        .expect("test database answers");
+    database.migrate().await.expect("migrations apply");
+    let store = database.resource_store();
+    let owner = insert_user(database.auth_store().as_ref(), "deep").await;
+    let note = |i: usize| ResourceFields {
+        kind: ResourceKind::Note,
+        title: format!("Resource {i}"),
+        body: String::new(),
+        url: None,
+        favorite: false,
+    };
+    for i in 0..260 {
+        store
+            .create_resource(owner, Uuid::now_v7(), &note(i), &[], now())
+            .await
+            .expect("create_resource");
+    }
+    let everything = filter(None, &[], None);
+    let deep = |page| {
+        store.list_resources(
+            owner,
+            &everything,
+            PageRequest {
+                page,
+                page_size: 20,
+            },
+        )
+    };
+    let offsets = |executed: &[String]| {
+        executed
+            .iter()
+            .filter(|statement| statement.contains(" OFFSET "))
+            .count()
+    };
+    let (first, executed) = measure(deep(11)).await;
+    let first = first.expect("list_resources");
+    assert_eq!((first.0, first.1.len()), (260, 20));
+    assert_eq!(
+        (executed.len(), offsets(&executed)),
+        (1, 1),
+        "{executed:#?}"
+    );
+    let (again, executed) = measure(deep(11)).await;
+    assert_eq!(again.expect("list_resources"), first);
+    assert_eq!(
+        (executed.len(), offsets(&executed)),
+        (1, 0),
+        "{executed:#?}"
+    );
+    let (next, executed) = measure(deep(12)).await;
+    let next = next.expect("list_resources");
+    assert_eq!(next.1.len(), 20);
+    assert_eq!(
+        (executed.len(), offsets(&executed)),
+        (1, 0),
+        "{executed:#?}"
+    );
+    store
+        .create_resource(owner, Uuid::now_v7(), &note(999), &[], now())
+        .await
+        .expect("create_resource");
+    let (shifted, executed) = measure(deep(11)).await;
+    let shifted = shifted.expect("list_resources");
+    assert_eq!(shifted.0, 261);
+    assert_eq!(
+        (executed.len(), offsets(&executed)),
+        (2, 1),
+        "{executed:#?}"
+    );
+    // The newest-first order moved by one: the old first row of page 11 is now its second.
+    assert_eq!(shifted.1[1].id, first.1[0].id);
+    database.close().await;
+    drop(test_db);
+}
+
 /// How many resources are seeded.
 const RESOURCES: usize = 120;
 /// The most statements one `list_resources` call may execute.

@@ -69,6 +69,7 @@ vault_core::store_suite! {
         search_ranks_by_relevance_unless_ordered,
         search_syntax_means_the_same_on_both_backends,
         remembered_searches_follow_every_write_of_any_store,
+        deep_pages_seek_from_remembered_marks_and_follow_every_write,
         ordering_by_each_field_both_ways_with_a_stable_tie_break,
         count_is_independent_of_page_slicing,
         unfiltered_count_follows_creates_deletes_and_failed_writes,
@@ -1304,6 +1305,130 @@ async fn remembered_searches_follow_every_write_of_any_store(ctx: Ctx) {
             .expect("delete_resource"));
     }
     check("after deleting everything", ada, searching("comet")).await;
+}
+
+/// Deep pages of a plain listing are read from remembered marks (`db::page_marks`) once
+/// reached: the same page again and the page after it. After every kind of write — made
+/// through another store, as another server instance would — the remembering store answers
+/// exactly what a store that never listed answers, for every ordering.
+async fn deep_pages_seek_from_remembered_marks_and_follow_every_write(ctx: Ctx) {
+    let ada = user(&ctx, "ada").await;
+    let bob = user(&ctx, "bob").await;
+    let mut rows = Vec::new();
+    for i in 0..250_i64 {
+        // Titles repeat (ties broken by id), creation times are distinct.
+        let title = format!("Title {:02}", i % 37);
+        rows.push(create(&ctx, ada, &note(&title), &[], i).await);
+    }
+    create(&ctx, bob, &note("Bob's"), &[], 0).await;
+    let other = ctx.db.resource_store();
+    let orderings = [
+        None,
+        Some((OrderField::CreatedAt, false)),
+        Some((OrderField::UpdatedAt, true)),
+        Some((OrderField::Title, false)),
+        Some((OrderField::Title, true)),
+    ];
+    // Pages of 20 from offset 200 (the first deep one) to past the end; 7 and 30 cut
+    // differently.
+    let pages = [
+        page(11, 20),
+        page(11, 20),
+        page(12, 20),
+        page(13, 20),
+        page(14, 20),
+        page(29, 7),
+        page(30, 7),
+        page(36, 7),
+        page(37, 7),
+        page(8, 30),
+        page(9, 30),
+    ];
+    let check = |what: &'static str| {
+        let remembering = ctx.store.clone();
+        let db = ctx.db.clone();
+        async move {
+            for ordering in orderings {
+                let filter = ResourceFilter {
+                    ordering,
+                    ..everything()
+                };
+                for request in pages {
+                    let truth = db
+                        .resource_store()
+                        .list_resources(ada, &filter, request)
+                        .await
+                        .expect("list_resources");
+                    let seen = remembering
+                        .list_resources(ada, &filter, request)
+                        .await
+                        .expect("list_resources");
+                    assert_eq!(
+                        seen.0, truth.0,
+                        "{what}: count of {request:?} by {ordering:?}"
+                    );
+                    assert_eq!(
+                        seen.1.iter().map(|r| r.id).collect::<Vec<_>>(),
+                        truth.1.iter().map(|r| r.id).collect::<Vec<_>>(),
+                        "{what}: rows of {request:?} by {ordering:?}"
+                    );
+                    assert_eq!(
+                        seen.1, truth.1,
+                        "{what}: contents of {request:?} by {ordering:?}"
+                    );
+                }
+            }
+        }
+    };
+    check("seeded").await;
+    check("again, from marks").await;
+
+    // Newer rows shift every page of the newest-first order.
+    for i in 0..3 {
+        other
+            .create_resource(ada, Uuid::now_v7(), &note("Title 00"), &[], at(1_000 + i))
+            .await
+            .expect("create_resource");
+    }
+    check("after creates").await;
+    // Renaming moves a row in the title order and touches `updated_at`.
+    other
+        .patch_resource(
+            ada,
+            rows[5].id,
+            &ResourceChanges {
+                title: Some("Aaa first".into()),
+                ..ResourceChanges::default()
+            },
+            at(2_000),
+        )
+        .await
+        .expect("patch_resource")
+        .expect("resource exists");
+    check("after a rename").await;
+    // Deleting the very rows the marks point at.
+    for id in [rows[40].id, rows[41].id, rows[9].id] {
+        assert!(other
+            .delete_resource(ada, id)
+            .await
+            .expect("delete_resource"));
+    }
+    check("after deletions").await;
+    // Bob's writes do not disturb Ada's pages, and Ada's marks never answer Bob.
+    other
+        .create_resource(bob, Uuid::now_v7(), &note("Bob's late"), &[], at(3_000))
+        .await
+        .expect("create_resource");
+    check("after another owner's write").await;
+    let bobs = list(&ctx, bob, &everything()).await;
+    assert_eq!(bobs.0, 2);
+    assert!(ctx
+        .store
+        .list_resources(bob, &everything(), page(11, 20))
+        .await
+        .expect("list_resources")
+        .1
+        .is_empty());
 }
 
 /// Phrases, exclusions, alternatives and punctuated words give the same rows on SQLite and

@@ -7,6 +7,7 @@
 //! shared store test suite proves both behave the same.
 
 mod auth;
+mod page_marks;
 mod resources;
 mod search;
 mod search_cache;
@@ -38,13 +39,15 @@ pub enum Database {
 
 /// A store implementation over a pool of database `DB`.
 ///
-/// Clones share the pool and the remembered search results (see `list_resources`); separate
+/// Clones share the pool, the remembered search results and deep-page marks (see
+/// `list_resources`); separate
 /// stores over one database (or several processes) stay correct, each checking what it
 /// remembers against the database.
 #[derive(Debug, Clone)]
 pub struct SqlStore<DB: sqlx::Database> {
     pool: Pool<DB>,
     searches: search_cache::SearchCache,
+    marks: page_marks::PageMarks,
 }
 
 impl<DB: sqlx::Database> SqlStore<DB> {
@@ -53,6 +56,7 @@ impl<DB: sqlx::Database> SqlStore<DB> {
         Self {
             pool,
             searches: search_cache::SearchCache::default(),
+            marks: page_marks::PageMarks::default(),
         }
     }
 }

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 use uuid::Uuid;
 
+use super::page_marks::{Mark, PageMarks, SortValue};
 use super::search::SearchQuery;
 use super::search_cache::{Hits, SearchKey, REMEMBERED_HITS};
 use super::{map_unique, SqlStore};
@@ -353,6 +354,17 @@ macro_rules! resource_from_row {
             }
         }
 
+        impl<'r> sqlx::FromRow<'r, $row> for ListedRecord {
+            fn from_row(row: &'r $row) -> Result<Self, sqlx::Error> {
+                use sqlx::Row as _;
+                Ok(Self {
+                    record: ResourceRecord::from_row(row)?,
+                    total: row.try_get(14)?,
+                    version: row.try_get(15)?,
+                })
+            }
+        }
+
         impl<'r> sqlx::FromRow<'r, $row> for RecordWith {
             fn from_row(row: &'r $row) -> Result<Self, sqlx::Error> {
                 use sqlx::Row as _;
@@ -367,11 +379,95 @@ macro_rules! resource_from_row {
 resource_from_row!(sqlx::sqlite::SqliteRow);
 resource_from_row!(sqlx::postgres::PgRow);
 
-/// A listed row with one number of its owner's `resource_counts` row in column 14: the
-/// maintained total (unfiltered listings) or the data version (remembered searches).
+/// A row of a remembered search's page with its owner's data version in column 14.
 struct RecordWith {
     record: ResourceRecord,
     value: i64,
+}
+
+/// A row of an unfiltered listing with its owner's `resource_counts` row: the maintained total
+/// (column 14) and the data version (column 15).
+struct ListedRecord {
+    record: ResourceRecord,
+    total: i64,
+    version: i64,
+}
+
+/// The answer of an unfiltered page (not empty), marking where it and the next page start
+/// when they are deep (see `db::page_marks`).
+fn listed(
+    marks: &PageMarks,
+    owner: Uuid,
+    filter: &ResourceFilter,
+    page: PageRequest,
+    rows: Vec<ListedRecord>,
+) -> (u64, Vec<ResourceRecord>) {
+    let (total, version) = rows
+        .first()
+        .map_or((0, 0), |row| (row.total.unsigned_abs(), row.version));
+    let records: Vec<ResourceRecord> = rows.into_iter().map(|row| row.record).collect();
+    marks.record(
+        owner,
+        filter.ordering,
+        version,
+        page.offset(),
+        page.limit(),
+        &records,
+    );
+    (total, records)
+}
+
+/// An unfiltered page read from a [`Mark`] instead of an offset: the rows from the marked key
+/// on, in the listing's order, with the owner's total and data version (as [`push_page`] with
+/// `total`).
+fn push_seek_page<'a, DB>(
+    qb: &mut QueryBuilder<'a, DB>,
+    dialect: Dialect,
+    owner: Uuid,
+    filter: &'a ResourceFilter,
+    mark: &Mark,
+    limit: u64,
+) where
+    DB: sqlx::Database,
+    Uuid: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    Timestamp: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let (field, descending) = super::page_marks::effective(filter.ordering);
+    let column = match field {
+        OrderField::CreatedAt => "r.created_at",
+        OrderField::UpdatedAt => "r.updated_at",
+        OrderField::Title => "r.title",
+    };
+    let operator = match (descending, mark.inclusive) {
+        (true, true) => " <= ",
+        (true, false) => " < ",
+        (false, true) => " >= ",
+        (false, false) => " > ",
+    };
+    qb.push("SELECT ")
+        .push(COLUMNS)
+        .push(", c.total AS total, c.version AS version FROM (");
+    push_page_keys(qb, dialect, filter, None);
+    push_from_where(qb, dialect, owner, filter, None);
+    qb.push(" AND (")
+        .push(column)
+        .push(", r.id)")
+        .push(operator)
+        .push("(");
+    match &mark.value {
+        SortValue::Time(at) => qb.push_bind(*at),
+        SortValue::Text(text) => qb.push_bind(text.clone()),
+    };
+    qb.push(", ").push_bind(mark.id).push(")");
+    push_order(qb, dialect, filter, None, false);
+    qb.push(" LIMIT ").push(limit);
+    qb.push(") page ").push(dialect.page_join());
+    qb.push(" JOIN resource_counts c ON c.owner_id = r.owner_id");
+    push_order(qb, dialect, filter, None, true);
 }
 
 /// The ranking statement of a search: the ids of its first [`REMEMBERED_HITS`] hits in order,
@@ -443,7 +539,7 @@ fn push_page<'a, DB>(
 {
     qb.push("SELECT ").push(COLUMNS);
     if total {
-        qb.push(", c.total AS total");
+        qb.push(", c.total AS total, c.version AS version");
     }
     qb.push(" FROM (");
     push_page_keys(qb, dialect, filter, search);
@@ -708,14 +804,26 @@ macro_rules! resource_store {
                     && filter.favorite.is_none()
                     && search.is_none();
                 if unfiltered {
+                    // A deep page reached before (or the page after one), unless the owner's
+                    // data changed since: an index seek from its mark (`db::page_marks`).
+                    if let Some(mark) = self.marks.get(owner, filter.ordering, page.offset()) {
+                        let mut seek = QueryBuilder::<$db>::new("");
+                        push_seek_page(&mut seek, $dialect, owner, filter, &mark, page.limit());
+                        let rows: Vec<ListedRecord> =
+                            seek.build_query_as().fetch_all(&self.pool).await?;
+                        if rows.first().is_some_and(|row| row.version == mark.version) {
+                            return Ok(listed(&self.marks, owner, filter, page, rows));
+                        }
+                        self.marks.remove(owner, filter.ordering, page.offset());
+                    }
                     // One statement: the page's rows, each carrying the maintained per-owner
                     // total (one row read, whatever the owner holds).
                     let mut rows = QueryBuilder::<$db>::new("");
                     push_page(&mut rows, $dialect, owner, filter, search, page, true);
-                    let rows: Vec<RecordWith> = rows.build_query_as().fetch_all(&self.pool).await?;
-                    if let Some(first) = rows.first() {
-                        let total = first.value.unsigned_abs();
-                        return Ok((total, rows.into_iter().map(|r| r.record).collect()));
+                    let rows: Vec<ListedRecord> =
+                        rows.build_query_as().fetch_all(&self.pool).await?;
+                    if !rows.is_empty() {
+                        return Ok(listed(&self.marks, owner, filter, page, rows));
                     }
                     // No rows: an empty vault or a page past the end; the total tells which.
                     let total: i64 = sqlx::query_scalar(OWNER_COUNT)

@@ -10,7 +10,7 @@ use crate::page::PageRequest;
 use crate::time::Timestamp;
 
 /// Sort keys of `?ordering=`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OrderField {
     /// `created_at` (the default, newest first).
     CreatedAt,
