@@ -195,6 +195,11 @@ pub struct Config {
     /// other requests leave over, instead of delaying them by whole scheduler slices. 0 keeps
     /// the server's priority. Default 10.
     pub hash_nice: i32,
+    /// Whether hashing threads are kept on the last `hash_concurrency` of the CPUs the server
+    /// may use (Linux, and only when that leaves some CPU without them). Left free to move, a
+    /// busy hashing thread keeps landing on the CPU that serves requests just then; pinned,
+    /// the scheduler moves request threads off its CPU instead. Default `true`.
+    pub hash_pinned: bool,
     /// Largest JSON body accepted, in bytes. Default 1 MiB.
     pub max_body_bytes: u64,
     /// Rate limits.
@@ -231,6 +236,7 @@ impl Config {
             password_hash: PasswordHashParams::default(),
             hash_concurrency: default_hash_concurrency(),
             hash_nice: 10,
+            hash_pinned: true,
             max_body_bytes: 1024 * 1024,
             throttle: ThrottleConfig::default(),
             trust_forwarded_for: false,

@@ -191,10 +191,11 @@ impl AuthService {
             throttle,
             limits: config.throttle.clone(),
             tokens: TokenCodec::new(config),
-            hasher: PasswordHasher::with_nice(
+            hasher: PasswordHasher::with_placement(
                 config.password_hash,
                 config.hash_concurrency,
                 config.hash_nice,
+                config.hash_pinned,
             )?,
             states: TokenStates::new(config.token_state_ttl),
             refresh_ttl: chrono::Duration::from_std(config.refresh_ttl)
