@@ -330,6 +330,85 @@ async fn deep_pages_seek_from_their_marks(backend: Backend) {
     drop(test_db);
 }
 
+/// SQLite has no `ANALYZE` statistics in a fresh vault, so its planner picks indexes by rule
+/// of thumb; the statements of remembered searches and of deep pages must still find their
+/// rows by index, never by walking the owner's rows: a search page by the hits' ids uses the
+/// `id` index, a deep page's seek a range of the owner's order index.
+#[tokio::test]
+async fn sqlite_remembered_listings_find_rows_by_index() {
+    install_counter();
+    let test_db = TestDatabase::create(Backend::Sqlite).await;
+    let database = Database::connect(&test_db.url, 1)
+        .await
+        .expect("test database answers");
+    database.migrate().await.expect("migrations apply");
+    let store = database.resource_store();
+    let owner = insert_user(database.auth_store().as_ref(), "plans").await;
+    for i in 0..260 {
+        let fields = ResourceFields {
+            kind: ResourceKind::Note,
+            title: format!("Resource {i}"),
+            body: if i % 10 == 0 {
+                "rare".into()
+            } else {
+                "common".into()
+            },
+            url: None,
+            favorite: false,
+        };
+        store
+            .create_resource(owner, Uuid::now_v7(), &fields, &[], now())
+            .await
+            .expect("create_resource");
+    }
+    let Database::Sqlite(pool) = &database else {
+        panic!("a SQLite database");
+    };
+    let plan_of = |sql: String| async move {
+        let text = format!("EXPLAIN QUERY PLAN {sql}");
+        let mut explain = sqlx::query(&text);
+        for _ in 0..sql.matches('?').count() {
+            explain = explain.bind(None::<String>);
+        }
+        let rows = explain.fetch_all(pool).await.expect("EXPLAIN QUERY PLAN");
+        rows.iter()
+            .map(|row| sqlx::Row::get::<String, _>(row, "detail"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let request = |page| PageRequest {
+        page,
+        page_size: 20,
+    };
+    let searching = filter(None, &[], Some("rare"));
+    store
+        .list_resources(owner, &searching, request(1))
+        .await
+        .expect("list_resources");
+    let (_, executed) = measure(store.list_resources(owner, &searching, request(1))).await;
+    assert_eq!(executed.len(), 1, "{executed:#?}");
+    let plan = plan_of(executed[0].clone()).await;
+    assert!(
+        plan.contains("sqlite_autoindex_resources_1 (id=?)") && !plan.contains("SCAN"),
+        "a remembered search's page by id:\n{plan}"
+    );
+    let everything = filter(None, &[], None);
+    store
+        .list_resources(owner, &everything, request(11))
+        .await
+        .expect("list_resources");
+    let (_, executed) = measure(store.list_resources(owner, &everything, request(11))).await;
+    assert_eq!(executed.len(), 1, "{executed:#?}");
+    let plan = plan_of(executed[0].clone()).await;
+    // A range of the owner's (owner_id, created_at, id) index, not all of the owner's entries.
+    assert!(
+        plan.contains("resources_owner_created (owner_id=? AND") && !plan.contains("SCAN r"),
+        "a deep page's seek:\n{plan}"
+    );
+    database.close().await;
+    drop(test_db);
+}
+
 /// How many resources are seeded.
 const RESOURCES: usize = 120;
 /// The most statements one `list_resources` call may execute.

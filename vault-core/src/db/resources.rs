@@ -497,16 +497,30 @@ fn push_ranked_ids<'a, DB>(
 }
 
 /// The rows of `ids` (a page of remembered hits) of `owner`, each with the owner's current
-/// data version, in no particular order.
-fn push_rows_by_id<'a, DB>(qb: &mut QueryBuilder<'a, DB>, owner: Uuid, ids: &[Uuid])
-where
+/// data version, in no particular order. Each row is found by its id; on SQLite the owner
+/// test is kept off the indexes (`+`) and the join order pinned, because without `ANALYZE`
+/// statistics SQLite otherwise walks all of the owner's index entries testing each id against
+/// the list — a search page at 100 000 rows then cost 8× one at 10 000.
+fn push_rows_by_id<'a, DB>(
+    qb: &mut QueryBuilder<'a, DB>,
+    dialect: Dialect,
+    owner: Uuid,
+    ids: &[Uuid],
+) where
     DB: sqlx::Database,
     Uuid: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
+    let (join, owner_column) = match dialect {
+        Dialect::Sqlite => (" CROSS JOIN ", "+r.owner_id"),
+        Dialect::Postgres => (" JOIN ", "r.owner_id"),
+    };
     qb.push("SELECT ")
         .push(COLUMNS)
-        .push(", c.version FROM resources r JOIN resource_counts c ON c.owner_id = r.owner_id")
-        .push(" WHERE r.owner_id = ")
+        .push(", c.version FROM resources r")
+        .push(join)
+        .push("resource_counts c ON c.owner_id = r.owner_id WHERE ")
+        .push(owner_column)
+        .push(" = ")
         .push_bind(owner)
         .push(" AND r.id IN (");
     let mut list = qb.separated(", ");
@@ -637,7 +651,7 @@ macro_rules! resource_store {
                     return Ok((version == Some(hits.version)).then(|| (hits.total, Vec::new())));
                 }
                 let mut query = QueryBuilder::<$db>::new("");
-                push_rows_by_id(&mut query, owner, ids);
+                push_rows_by_id(&mut query, $dialect, owner, ids);
                 let rows: Vec<RecordWith> = query.build_query_as().fetch_all(&self.pool).await?;
                 // Every hit still there and nothing changed since the ranking: any write to
                 // the owner's resources (a deletion too) raises the version.
