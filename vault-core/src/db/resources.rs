@@ -325,31 +325,34 @@ fn push_page_keys<'a, DB>(
 }
 
 /// Decodes a [`ResourceRecord`] from the first 14 columns of a row, in [`COLUMNS`] order: by
-/// position, because looking each column up by name was ~15 % of the CPU of a listed page.
+/// position, because looking each column up by name was ~15 % of the CPU of a listed page,
+/// and without sqlx's per-value type compatibility check (another ~6 %: every statement
+/// selects these columns of the one table, and each value's decoding still refuses malformed
+/// or NULL input for a non-optional field).
 macro_rules! resource_from_row {
     ($row:ty) => {
         impl<'r> sqlx::FromRow<'r, $row> for ResourceRecord {
             fn from_row(row: &'r $row) -> Result<Self, sqlx::Error> {
                 use sqlx::Row as _;
-                let kind: String = row.try_get(1)?;
+                let kind: String = row.try_get_unchecked(1)?;
                 Ok(Self {
-                    id: row.try_get(0)?,
+                    id: row.try_get_unchecked(0)?,
                     kind: ResourceKind::try_from(kind).map_err(|e| sqlx::Error::ColumnDecode {
                         index: "kind".into(),
                         source: Box::new(e),
                     })?,
-                    title: row.try_get(2)?,
-                    body: row.try_get(3)?,
-                    url: row.try_get(4)?,
-                    favorite: row.try_get(5)?,
-                    tag_names: row.try_get(6)?,
-                    file_key: row.try_get(7)?,
-                    file_name: row.try_get(8)?,
-                    file_size: row.try_get(9)?,
-                    file_type: row.try_get(10)?,
-                    file_sha256: row.try_get(11)?,
-                    created_at: row.try_get(12)?,
-                    updated_at: row.try_get(13)?,
+                    title: row.try_get_unchecked(2)?,
+                    body: row.try_get_unchecked(3)?,
+                    url: row.try_get_unchecked(4)?,
+                    favorite: row.try_get_unchecked(5)?,
+                    tag_names: row.try_get_unchecked(6)?,
+                    file_key: row.try_get_unchecked(7)?,
+                    file_name: row.try_get_unchecked(8)?,
+                    file_size: row.try_get_unchecked(9)?,
+                    file_type: row.try_get_unchecked(10)?,
+                    file_sha256: row.try_get_unchecked(11)?,
+                    created_at: row.try_get_unchecked(12)?,
+                    updated_at: row.try_get_unchecked(13)?,
                 })
             }
         }
@@ -359,8 +362,8 @@ macro_rules! resource_from_row {
                 use sqlx::Row as _;
                 Ok(Self {
                     record: ResourceRecord::from_row(row)?,
-                    total: row.try_get(14)?,
-                    version: row.try_get(15)?,
+                    total: row.try_get_unchecked(14)?,
+                    version: row.try_get_unchecked(15)?,
                 })
             }
         }
@@ -370,7 +373,7 @@ macro_rules! resource_from_row {
                 use sqlx::Row as _;
                 Ok(Self {
                     record: ResourceRecord::from_row(row)?,
-                    value: row.try_get(14)?,
+                    value: row.try_get_unchecked(14)?,
                 })
             }
         }
