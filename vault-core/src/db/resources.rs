@@ -420,64 +420,6 @@ fn listed(
     (total, records)
 }
 
-/// An unfiltered page read straight from the owner's order index: the first page, or (with
-/// `from`) the page a [`Mark`] says where to start, with the owner's total and data version
-/// as one-row subqueries (as [`push_page`] with `total`). Cheaper than the deferred join when
-/// no offset is skipped: PostgreSQL ran this form ~1.7× as often per second as the deferred
-/// join on a first page (pgbench, 37 000 against 22 000 statements/s), whose extra nodes cost
-/// executor set-up on every execution.
-fn push_direct_page<'a, DB>(
-    qb: &mut QueryBuilder<'a, DB>,
-    dialect: Dialect,
-    owner: Uuid,
-    filter: &'a ResourceFilter,
-    from: Option<&Mark>,
-    limit: u64,
-) where
-    DB: sqlx::Database,
-    Uuid: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    bool: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    Timestamp: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-{
-    qb.push("SELECT ")
-        .push(COLUMNS)
-        .push(", (SELECT c.total FROM resource_counts c WHERE c.owner_id = ")
-        .push_bind(owner)
-        .push(") AS total, (SELECT c.version FROM resource_counts c WHERE c.owner_id = ")
-        .push_bind(owner)
-        .push(") AS version");
-    push_from_where(qb, dialect, owner, filter, None);
-    if let Some(mark) = from {
-        let (field, descending) = super::page_marks::effective(filter.ordering);
-        let column = match field {
-            OrderField::CreatedAt => "r.created_at",
-            OrderField::UpdatedAt => "r.updated_at",
-            OrderField::Title => "r.title",
-        };
-        let operator = match (descending, mark.inclusive) {
-            (true, true) => " <= ",
-            (true, false) => " < ",
-            (false, true) => " >= ",
-            (false, false) => " > ",
-        };
-        qb.push(" AND (")
-            .push(column)
-            .push(", r.id)")
-            .push(operator)
-            .push("(");
-        match &mark.value {
-            SortValue::Time(at) => qb.push_bind(*at),
-            SortValue::Text(text) => qb.push_bind(text.clone()),
-        };
-        qb.push(", ").push_bind(mark.id).push(")");
-    }
-    push_order(qb, dialect, filter, None, false);
-    qb.push(" LIMIT ").push(limit);
-}
-
 /// The ranking statement of a search: the ids of its first [`REMEMBERED_HITS`] hits in order,
 /// each row with the exact number of hits and the owner's data version (one snapshot, so the
 /// three agree).
@@ -539,10 +481,17 @@ fn push_rows_by_id<'a, DB>(
 }
 
 /// The page query of a listing, as a deferred join: the page's ids and sort keys first — for a
-/// plain listing by skipping `offset` entries of the (owner, order key, id) index, for a search
-/// by ranking the hits on their keys alone — then just those rows, so neither page 400 nor a
-/// thousand hits drag whole rows through a sort. With `total`, each row also carries the
-/// owner's maintained resource count (for unfiltered listings).
+/// plain listing by skipping `offset` entries of the (owner, order key, id) index (or, `from`
+/// a [`Mark`], by seeking to where the page starts), for a search by ranking the hits on
+/// their keys alone — then just those rows, so neither page 400 nor a thousand hits drag whole
+/// rows through a sort. With `total`, each row also carries the owner's maintained resource
+/// count and data version, as one-row subqueries (for unfiltered listings).
+///
+/// The deferred join also serves the first page: reading rows straight from the index would
+/// be cheaper to run, but PostgreSQL's generic plan for it (blind to how many rows the owner
+/// has) looked costlier than planning afresh for an owner holding most of the rows, so it was
+/// re-planned on every request — planning took longer than running it.
+#[allow(clippy::too_many_arguments)] // one builder, every part of a listing's page
 fn push_page<'a, DB>(
     qb: &mut QueryBuilder<'a, DB>,
     dialect: Dialect,
@@ -551,6 +500,7 @@ fn push_page<'a, DB>(
     search: Option<&'a str>,
     page: PageRequest,
     total: bool,
+    from: Option<&Mark>,
 ) where
     DB: sqlx::Database,
     Uuid: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
@@ -558,14 +508,22 @@ fn push_page<'a, DB>(
     &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     bool: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    Timestamp: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
     qb.push("SELECT ").push(COLUMNS);
     if total {
-        qb.push(", c.total AS total, c.version AS version");
+        qb.push(", (SELECT c.total FROM resource_counts c WHERE c.owner_id = ")
+            .push_bind(owner)
+            .push(") AS total, (SELECT c.version FROM resource_counts c WHERE c.owner_id = ")
+            .push_bind(owner)
+            .push(") AS version");
     }
     qb.push(" FROM (");
     push_page_keys(qb, dialect, filter, search);
     push_from_where(qb, dialect, owner, filter, search);
+    if let Some(mark) = from {
+        push_seek(qb, filter, mark);
+    }
     push_order(qb, dialect, filter, search, false);
     // Page size and offset are written into the statement (numbers, never the client's text).
     // Bound as parameters, PostgreSQL's generic plan has to guess them (a tenth of the owner's
@@ -573,15 +531,46 @@ fn push_page<'a, DB>(
     // every page was planned afresh: over half of its CPU per page. With the numbers in the
     // text, the generic plan (the same index-only scan and nested loops) costs what a custom
     // one does, and a page asked for repeatedly is planned once per connection.
+    let offset = if from.is_some() { 0 } else { page.offset() };
     qb.push(" LIMIT ")
         .push(page.limit())
         .push(" OFFSET ")
-        .push(page.offset());
+        .push(offset);
     qb.push(") page ").push(dialect.page_join());
-    if total {
-        qb.push(" JOIN resource_counts c ON c.owner_id = r.owner_id");
-    }
     push_order(qb, dialect, filter, search, true);
+}
+
+/// ` AND (sort key, id)` compared with `mark`: the rows from where the mark says a page starts,
+/// in the listing's direction.
+fn push_seek<'a, DB>(qb: &mut QueryBuilder<'a, DB>, filter: &ResourceFilter, mark: &Mark)
+where
+    DB: sqlx::Database,
+    Uuid: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    Timestamp: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let (field, descending) = super::page_marks::effective(filter.ordering);
+    let column = match field {
+        OrderField::CreatedAt => "r.created_at",
+        OrderField::UpdatedAt => "r.updated_at",
+        OrderField::Title => "r.title",
+    };
+    let operator = match (descending, mark.inclusive) {
+        (true, true) => " <= ",
+        (true, false) => " < ",
+        (false, true) => " >= ",
+        (false, false) => " > ",
+    };
+    qb.push(" AND (")
+        .push(column)
+        .push(", r.id)")
+        .push(operator)
+        .push("(");
+    match &mark.value {
+        SortValue::Time(at) => qb.push_bind(*at),
+        SortValue::Text(text) => qb.push_bind(text.clone()),
+    };
+    qb.push(", ").push_bind(mark.id).push(")");
 }
 
 /// Links `tags` (creating the missing ones) to a resource, replacing its previous set.
@@ -830,13 +819,15 @@ macro_rules! resource_store {
                     // data changed since: an index seek from its mark (`db::page_marks`).
                     if let Some(mark) = self.marks.get(owner, filter.ordering, page.offset()) {
                         let mut seek = QueryBuilder::<$db>::new("");
-                        push_direct_page(
+                        push_page(
                             &mut seek,
                             $dialect,
                             owner,
                             filter,
+                            None,
+                            page,
+                            true,
                             Some(&mark),
-                            page.limit(),
                         );
                         let rows: Vec<ListedRecord> =
                             seek.build_query_as().fetch_all(&self.pool).await?;
@@ -846,14 +837,9 @@ macro_rules! resource_store {
                         self.marks.remove(owner, filter.ordering, page.offset());
                     }
                     // One statement: the page's rows, each carrying the maintained per-owner
-                    // total (one row read, whatever the owner holds); the first page straight
-                    // from the index, later ones as a deferred join.
+                    // total (one row read, whatever the owner holds).
                     let mut rows = QueryBuilder::<$db>::new("");
-                    if page.offset() == 0 {
-                        push_direct_page(&mut rows, $dialect, owner, filter, None, page.limit());
-                    } else {
-                        push_page(&mut rows, $dialect, owner, filter, search, page, true);
-                    }
+                    push_page(&mut rows, $dialect, owner, filter, search, page, true, None);
                     let rows: Vec<ListedRecord> =
                         rows.build_query_as().fetch_all(&self.pool).await?;
                     if !rows.is_empty() {
@@ -910,7 +896,9 @@ macro_rules! resource_store {
                     return Ok((0, Vec::new()));
                 }
                 let mut rows = QueryBuilder::<$db>::new("");
-                push_page(&mut rows, $dialect, owner, filter, search, page, false);
+                push_page(
+                    &mut rows, $dialect, owner, filter, search, page, false, None,
+                );
                 let records = rows
                     .build_query_as()
                     .persistent($dialect.reuse_plan(search.is_some()))
