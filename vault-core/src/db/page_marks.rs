@@ -180,23 +180,7 @@ mod tests {
     use uuid::Uuid;
 
     fn row(title: &str) -> ResourceRecord {
-        let now = crate::time::now();
-        ResourceRecord {
-            id: Uuid::now_v7(),
-            kind: ResourceKind::Note,
-            title: title.into(),
-            body: String::new(),
-            url: None,
-            favorite: false,
-            tag_names: String::new(),
-            file_key: None,
-            file_name: None,
-            file_size: None,
-            file_type: None,
-            file_sha256: None,
-            created_at: now,
-            updated_at: now,
-        }
+        ResourceRecord::sample(Uuid::now_v7(), ResourceKind::Note, title)
     }
 
     #[test]

@@ -594,23 +594,7 @@ mod tests {
     }
 
     fn record(id: Uuid) -> ResourceRecord {
-        let now = time::now();
-        ResourceRecord {
-            id,
-            kind: ResourceKind::File,
-            title: "t".into(),
-            body: String::new(),
-            url: None,
-            favorite: false,
-            tag_names: String::new(),
-            file_key: None,
-            file_name: None,
-            file_size: None,
-            file_type: None,
-            file_sha256: None,
-            created_at: now,
-            updated_at: now,
-        }
+        ResourceRecord::sample(id, ResourceKind::File, "t")
     }
 
     fn multipart(data: &'static [u8]) -> (String, BlobStream) {

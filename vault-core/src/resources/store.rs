@@ -71,6 +71,29 @@ pub struct ResourceRecord {
 }
 
 impl ResourceRecord {
+    /// A note-like record for unit tests: `id`, `kind`, `title`, everything else empty, created
+    /// and updated now.
+    #[cfg(test)]
+    pub(crate) fn sample(id: Uuid, kind: ResourceKind, title: &str) -> Self {
+        let now = crate::time::now();
+        Self {
+            id,
+            kind,
+            title: title.into(),
+            body: String::new(),
+            url: None,
+            favorite: false,
+            tag_names: String::new(),
+            file_key: None,
+            file_name: None,
+            file_size: None,
+            file_type: None,
+            file_sha256: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     /// The tag names.
     pub fn tags(&self) -> Vec<String> {
         if self.tag_names.is_empty() {
