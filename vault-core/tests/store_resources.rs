@@ -1307,8 +1307,9 @@ async fn remembered_searches_follow_every_write_of_any_store(ctx: Ctx) {
     check("after deleting everything", ada, searching("comet")).await;
 }
 
-/// Deep pages of a plain listing are read from remembered marks (`db::page_marks`) once
-/// reached: the same page again and the page after it. After every kind of write — made
+/// Pages of a plain listing are remembered whole, and deep ones also by marks
+/// (`db::page_marks`) once reached: the same page again and the page after it. After every
+/// kind of write — made
 /// through another store, as another server instance would — the remembering store answers
 /// exactly what a store that never listed answers, for every ordering.
 async fn deep_pages_seek_from_remembered_marks_and_follow_every_write(ctx: Ctx) {
@@ -1329,9 +1330,13 @@ async fn deep_pages_seek_from_remembered_marks_and_follow_every_write(ctx: Ctx) 
         Some((OrderField::Title, false)),
         Some((OrderField::Title, true)),
     ];
-    // Pages of 20 from offset 200 (the first deep one) to past the end; 7 and 30 cut
-    // differently.
+    // Shallow pages (remembered whole) and pages of 20 from offset 200 (the first deep one)
+    // to past the end; 7 and 30 cut differently.
     let pages = [
+        page(1, 20),
+        page(1, 20),
+        page(2, 20),
+        page(1, 7),
         page(11, 20),
         page(11, 20),
         page(12, 20),

@@ -62,7 +62,7 @@ pub enum Database {
 
 /// A store implementation over a pool of database `DB`.
 ///
-/// Clones share the pool, the remembered search results and deep-page marks (see
+/// Clones share the pool, the remembered search results, deep-page marks and pages (see
 /// `list_resources`); separate
 /// stores over one database (or several processes) stay correct, each checking what it
 /// remembers against the database.
@@ -71,6 +71,7 @@ pub struct SqlStore<DB: sqlx::Database> {
     pool: Pool<DB>,
     searches: search_cache::SearchCache,
     marks: page_marks::PageMarks,
+    pages: page_marks::RememberedPages,
 }
 
 impl<DB: sqlx::Database> SqlStore<DB> {
@@ -80,6 +81,7 @@ impl<DB: sqlx::Database> SqlStore<DB> {
             pool,
             searches: search_cache::SearchCache::default(),
             marks: page_marks::PageMarks::default(),
+            pages: page_marks::RememberedPages::default(),
         }
     }
 }

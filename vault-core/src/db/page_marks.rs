@@ -11,6 +11,13 @@
 //! seek page 1 costs — and checks the version returned with the rows: any write to the
 //! owner's resources since (by this process or any other) discards the answer and the page is
 //! listed the usual way. A first jump to a deep page still walks its offset.
+//!
+//! [`RememberedPages`] goes one step further for pages asked for again and again (page 1 of a
+//! dashboard above all): the page's rows as last read, with the version and total of that
+//! read. Asked again, the page costs one lookup of the owner's counts row; only if its version
+//! is still the remembered one are the remembered rows the answer (any write since, by any
+//! process, raises it: the rows are then read afresh). A PostgreSQL page then costs the
+//! backend one primary-key lookup instead of the page query, and the server no row decoding.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,8 +34,11 @@ pub(crate) const DEEP: u64 = 200;
 /// How many marks all owners hold together.
 const CAPACITY: u64 = 16_384;
 
-/// How long an unused mark stays.
+/// How long an unused mark or page stays.
 const IDLE: Duration = Duration::from_secs(600);
+
+/// How many rows all remembered pages hold together (a few KiB each: a few MiB in all).
+const PAGE_ROWS: u64 = 8_192;
 
 /// The sort key value of a row under an ordering.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,6 +180,107 @@ impl PageMarks {
             descending,
             offset,
         });
+    }
+}
+
+/// A plain listing's page as last read: the owner's data version and total at that read, and
+/// its rows.
+#[derive(Debug)]
+pub(crate) struct Remembered {
+    pub(crate) version: i64,
+    pub(crate) total: u64,
+    pub(crate) rows: Vec<ResourceRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PageKey {
+    owner: Uuid,
+    field: OrderField,
+    descending: bool,
+    offset: u64,
+    limit: u64,
+}
+
+impl PageKey {
+    fn new(owner: Uuid, ordering: Option<(OrderField, bool)>, offset: u64, limit: u64) -> Self {
+        let (field, descending) = effective(ordering);
+        Self {
+            owner,
+            field,
+            descending,
+            offset,
+            limit,
+        }
+    }
+}
+
+/// The remembered pages of one store (shared by its clones), bounded by their rows.
+#[derive(Clone)]
+pub(crate) struct RememberedPages {
+    entries: moka::sync::Cache<PageKey, Arc<Remembered>>,
+}
+
+impl std::fmt::Debug for RememberedPages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RememberedPages")
+            .field("entries", &self.entries.entry_count())
+            .finish()
+    }
+}
+
+impl Default for RememberedPages {
+    fn default() -> Self {
+        Self {
+            entries: moka::sync::Cache::builder()
+                .max_capacity(PAGE_ROWS)
+                .weigher(|_, page: &Arc<Remembered>| {
+                    u32::try_from(page.rows.len().saturating_add(1)).unwrap_or(u32::MAX)
+                })
+                .time_to_idle(IDLE)
+                .build(),
+        }
+    }
+}
+
+impl RememberedPages {
+    /// The page `offset..offset + limit` of `owner`'s listing by `ordering` as last read, if
+    /// remembered (to be checked against the owner's version).
+    pub(crate) fn get(
+        &self,
+        owner: Uuid,
+        ordering: Option<(OrderField, bool)>,
+        offset: u64,
+        limit: u64,
+    ) -> Option<Arc<Remembered>> {
+        self.entries
+            .get(&PageKey::new(owner, ordering, offset, limit))
+    }
+
+    /// Remembers a page just read (at `version`, with the owner's `total`).
+    pub(crate) fn insert(
+        &self,
+        owner: Uuid,
+        ordering: Option<(OrderField, bool)>,
+        offset: u64,
+        limit: u64,
+        remembered: Remembered,
+    ) {
+        self.entries.insert(
+            PageKey::new(owner, ordering, offset, limit),
+            Arc::new(remembered),
+        );
+    }
+
+    /// Forgets a page (its version turned out stale).
+    pub(crate) fn remove(
+        &self,
+        owner: Uuid,
+        ordering: Option<(OrderField, bool)>,
+        offset: u64,
+        limit: u64,
+    ) {
+        self.entries
+            .invalidate(&PageKey::new(owner, ordering, offset, limit));
     }
 }
 

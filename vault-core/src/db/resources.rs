@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 use uuid::Uuid;
 
-use super::page_marks::{Mark, PageMarks, SortValue};
+use super::page_marks::{Mark, PageMarks, Remembered, RememberedPages, SortValue};
 use super::search::SearchQuery;
 use super::search_cache::{Hits, SearchKey, REMEMBERED_HITS};
 use super::{map_unique, SqlStore};
@@ -59,6 +59,7 @@ const RESOURCE_EXISTS: &str = "SELECT id FROM resources WHERE id = $1 AND owner_
 const GARBAGE: &str = "SELECT key FROM blob_garbage ORDER BY queued_at LIMIT $1";
 const OWNER_COUNT: &str = "SELECT total FROM resource_counts WHERE owner_id = $1";
 const OWNER_VERSION: &str = "SELECT version FROM resource_counts WHERE owner_id = $1";
+const OWNER_TOTAL_VERSION: &str = "SELECT total, version FROM resource_counts WHERE owner_id = $1";
 /// The first statement of a transaction that changes tags without going through a resource
 /// row first: it takes the owner's `resource_counts` row (which the triggers on `resources`
 /// update) before any tag row, in the order resource writes take them (resource, counts, then
@@ -397,9 +398,10 @@ struct ListedRecord {
 }
 
 /// The answer of an unfiltered page (not empty), marking where it and the next page start
-/// when they are deep (see `db::page_marks`).
+/// when they are deep and remembering it (see `db::page_marks`).
 fn listed(
     marks: &PageMarks,
+    pages: &RememberedPages,
     owner: Uuid,
     filter: &ResourceFilter,
     page: PageRequest,
@@ -416,6 +418,17 @@ fn listed(
         page.offset(),
         page.limit(),
         &records,
+    );
+    pages.insert(
+        owner,
+        filter.ordering,
+        page.offset(),
+        page.limit(),
+        Remembered {
+            version,
+            total,
+            rows: records.clone(),
+        },
     );
     (total, records)
 }
@@ -815,6 +828,19 @@ macro_rules! resource_store {
                     && filter.favorite.is_none()
                     && search.is_none();
                 if unfiltered {
+                    // A page read before, unless the owner's data changed since: one lookup of
+                    // the owner's counts row (`db::page_marks::RememberedPages`).
+                    let (offset, limit) = (page.offset(), page.limit());
+                    if let Some(known) = self.pages.get(owner, filter.ordering, offset, limit) {
+                        let current: Option<(i64, i64)> = sqlx::query_as(OWNER_TOTAL_VERSION)
+                            .bind(owner)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                        if current.is_some_and(|(_, version)| version == known.version) {
+                            return Ok((known.total, known.rows.clone()));
+                        }
+                        self.pages.remove(owner, filter.ordering, offset, limit);
+                    }
                     // A deep page reached before (or the page after one), unless the owner's
                     // data changed since: an index seek from its mark (`db::page_marks`).
                     if let Some(mark) = self.marks.get(owner, filter.ordering, page.offset()) {
@@ -832,7 +858,7 @@ macro_rules! resource_store {
                         let rows: Vec<ListedRecord> =
                             seek.build_query_as().fetch_all(&self.pool).await?;
                         if rows.first().is_some_and(|row| row.version == mark.version) {
-                            return Ok(listed(&self.marks, owner, filter, page, rows));
+                            return Ok(listed(&self.marks, &self.pages, owner, filter, page, rows));
                         }
                         self.marks.remove(owner, filter.ordering, page.offset());
                     }
@@ -843,7 +869,7 @@ macro_rules! resource_store {
                     let rows: Vec<ListedRecord> =
                         rows.build_query_as().fetch_all(&self.pool).await?;
                     if !rows.is_empty() {
-                        return Ok(listed(&self.marks, owner, filter, page, rows));
+                        return Ok(listed(&self.marks, &self.pages, owner, filter, page, rows));
                     }
                     // No rows: an empty vault or a page past the end; the total tells which.
                     let total: i64 = sqlx::query_scalar(OWNER_COUNT)
