@@ -129,14 +129,15 @@ impl Bench<'_> {
         Ok(stats)
     }
 
-    /// GETs `path` as the main user at 32 connections.
+    /// GETs `path` as the main user at 32 connections, after one unmeasured second of the
+    /// same load: what is measured is the steady state, not the first requests after the
+    /// previous scenario (a search's first request after the growth step ranks all its hits
+    /// once, cold, at 32 connections at a time).
     fn get(&mut self, name: &str, path: &str) -> Result<Stats> {
-        let load = Load::get(
-            url(self.server.addr, path),
-            Some(&self.token),
-            CONNECTIONS,
-            self.seconds,
-        );
+        let target = url(self.server.addr, path);
+        let warm_up = Load::get(target.clone(), Some(&self.token), CONNECTIONS, 1);
+        wrk::run(&warm_up, self.dir, &format!("{name}-warm-up"))?;
+        let load = Load::get(target, Some(&self.token), CONNECTIONS, self.seconds);
         let pid = self.server.pid();
         reset_peak_rss(pid);
         let stats = wrk::run(&load, self.dir, name)?;
