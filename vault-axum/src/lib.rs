@@ -64,11 +64,10 @@ pub fn app(vault: Vault) -> Router {
 /// of the core's error (logged just before) at any level.
 pub fn with_layers(router: Router) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    router
-        .fallback(error::not_found)
-        .layer(CatchPanicLayer::custom(error::panic_response))
-        // Inside the trace layer, so that `on_response` sees the id on the response.
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+    // One `layer` call with the whole stack: axum boxes and clones each route once per
+    // `Router::layer` call on every request, so four calls cost four boxed clones.
+    let stack = tower::ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request<_>| {
@@ -83,7 +82,10 @@ pub fn with_layers(router: Router) -> Router {
                 })
                 .on_failure(()),
         )
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        // Inside the trace layer, so that `on_response` sees the id on the response.
+        .layer(PropagateRequestIdLayer::new(request_id))
+        .layer(CatchPanicLayer::custom(error::panic_response));
+    router.fallback(error::not_found).layer(stack)
 }
 
 /// The `X-Request-Id` of a request or response, empty if absent or not text.

@@ -215,17 +215,21 @@ pub fn decode_form(body: &[u8], allowed: &[&str]) -> Result<Vec<(String, String)
 /// A JSON success response, serialized once for both adapters.
 pub fn json<T: Serialize>(status: StatusCode, value: &T) -> http::Response<Bytes> {
     match serde_json::to_vec(value) {
-        Ok(body) => {
-            let mut response = http::Response::new(Bytes::from(body));
-            *response.status_mut() = status;
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            response
-        }
+        Ok(body) => json_body(status, Bytes::from(body)),
         Err(error) => Error::internal(format!("serializing response: {error}")).to_response(),
     }
+}
+
+/// A JSON success response with a body serialized beforehand (e.g.
+/// [`crate::auth::AuthService::me_json`]).
+pub fn json_body(status: StatusCode, body: Bytes) -> http::Response<Bytes> {
+    let mut response = http::Response::new(body);
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 /// A `201 Created` JSON response with a `Location` header.

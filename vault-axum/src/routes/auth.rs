@@ -69,8 +69,8 @@ async fn logout_all(State(vault): State<Vault>, AuthUser(user): AuthUser) -> Ans
 }
 
 async fn me(State(vault): State<Vault>, AuthUser(user): AuthUser) -> Answer {
-    let me = vault.auth().me(&user).await?;
-    Ok(wire::json(StatusCode::OK, &me).into())
+    let me = vault.auth().me_json(&user).await?;
+    Ok(wire::json_body(StatusCode::OK, me).into())
 }
 
 async fn update_me(

@@ -123,7 +123,41 @@ impl TokenRequest {
 /// within that bound (at once on the instance that made them). `None` values (deleted users)
 /// are cached too.
 struct TokenStates {
-    cache: Option<moka::sync::Cache<Uuid, Option<Arc<TokenState>>>>,
+    cache: Option<moka::sync::Cache<Uuid, Option<Arc<KnownState>>>>,
+}
+
+/// A user's [`TokenState`] as cached, with the body of `GET /auth/me` made from it on first
+/// use (the same bytes until the state is read again).
+struct KnownState {
+    state: TokenState,
+    me_json: std::sync::OnceLock<bytes::Bytes>,
+}
+
+impl std::ops::Deref for KnownState {
+    type Target = TokenState;
+
+    fn deref(&self) -> &TokenState {
+        &self.state
+    }
+}
+
+impl KnownState {
+    fn new(state: TokenState) -> Self {
+        Self {
+            state,
+            me_json: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The account as `GET /auth/me` shows it, serialized once per read of the state.
+    fn me_json(&self) -> Result<bytes::Bytes> {
+        if let Some(json) = self.me_json.get() {
+            return Ok(json.clone());
+        }
+        let json =
+            bytes::Bytes::from(serde_json::to_vec(&self.state.user).map_err(Error::internal)?);
+        Ok(self.me_json.get_or_init(|| json).clone())
+    }
 }
 
 impl TokenStates {
@@ -137,11 +171,14 @@ impl TokenStates {
         Self { cache }
     }
 
-    async fn get(&self, store: &dyn AuthStore, user_id: Uuid) -> Result<Option<Arc<TokenState>>> {
+    async fn get(&self, store: &dyn AuthStore, user_id: Uuid) -> Result<Option<Arc<KnownState>>> {
         if let Some(hit) = self.cache.as_ref().and_then(|c| c.get(&user_id)) {
             return Ok(hit);
         }
-        let state = store.token_state(user_id).await?.map(Arc::new);
+        let state = store
+            .token_state(user_id)
+            .await?
+            .map(|state| Arc::new(KnownState::new(state)));
         if let Some(cache) = &self.cache {
             cache.insert(user_id, state.clone());
         }
@@ -600,6 +637,20 @@ impl AuthService {
             .await?
             .map(|state| state.user.clone())
             .ok_or(Error::InvalidAccessToken("User not found."))
+    }
+
+    /// [`AuthService::me`] as the JSON body `GET /auth/me` answers with: serialized once per
+    /// read of the user's state and shared by every request until the state is read again,
+    /// so the hot path of `me` neither reads the database nor serializes.
+    ///
+    /// # Errors
+    /// As [`AuthService::me`].
+    pub async fn me_json(&self, principal: &Principal) -> Result<bytes::Bytes> {
+        self.states
+            .get(self.store.as_ref(), principal.user_id)
+            .await?
+            .ok_or(Error::InvalidAccessToken("User not found."))?
+            .me_json()
     }
 
     /// Changes the caller's email and/or display name.

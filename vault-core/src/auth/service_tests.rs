@@ -1142,6 +1142,11 @@ async fn me_is_served_from_the_cached_state_until_a_profile_update_forgets_it() 
     let caller = service.authenticate(&token).await.expect("authenticate");
     assert_eq!(service.me(&caller).await.expect("me"), before.user);
     assert_eq!(service.me(&caller).await.expect("me again"), before.user);
+    let json = |user: &User| bytes::Bytes::from(serde_json::to_vec(user).expect("json"));
+    assert_eq!(
+        service.me_json(&caller).await.expect("me json"),
+        json(&before.user)
+    );
 
     let request = UpdateMeRequest {
         email: crate::wire::Patch::Missing,
@@ -1151,6 +1156,11 @@ async fn me_is_served_from_the_cached_state_until_a_profile_update_forgets_it() 
     assert_eq!(updated.display_name, "Countess");
     // The update is visible at once on this instance, not after the cache's TTL.
     assert_eq!(service.me(&caller).await.expect("me after"), after.user);
+    // So is the body `GET /auth/me` answers with.
+    assert_eq!(
+        service.me_json(&caller).await.expect("me json after"),
+        json(&after.user)
+    );
 }
 
 #[tokio::test]

@@ -206,11 +206,7 @@ impl TokenCodec {
         // changed. A different signing input under a known signature is a forgery attempt and
         // takes the full path below, which refuses it.
         if let Some(seen) = self.verified.get(&expected) {
-            if bool::from(
-                seen.signing_input
-                    .as_bytes()
-                    .ct_eq(signing_input.as_bytes()),
-            ) {
+            if same_bytes(seen.signing_input.as_bytes(), signing_input.as_bytes()) {
                 self.check_claims(&seen.claims)?;
                 return Ok(seen.claims.clone());
             }
@@ -289,6 +285,31 @@ impl TokenCodec {
     }
 }
 
+/// Whether `a` and `b` hold the same bytes, in a time that depends only on their lengths:
+/// eight bytes at a time, differences OR-ed together without branching, the result judged
+/// once by `subtle` (byte-wise `ct_eq` costs a barrier per byte: ~3 000 instructions for a
+/// token's signing input, on every authenticated request).
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (a_words, b_words) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (a_rest, b_rest) = (a_words.remainder(), b_words.remainder());
+    let word = |bytes: &[u8]| {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(bytes);
+        u64::from_ne_bytes(word)
+    };
+    let mut diff = 0u64;
+    for (x, y) in a_words.zip(b_words) {
+        diff |= word(x) ^ word(y);
+    }
+    for (x, y) in a_rest.iter().zip(b_rest) {
+        diff |= u64::from(x ^ y);
+    }
+    bool::from(diff.ct_eq(&0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,6 +317,22 @@ mod tests {
 
     fn codec() -> TokenCodec {
         TokenCodec::new(&Config::new("sqlite::memory:", Secret::new(vec![42; 32])))
+    }
+
+    /// Every single-byte difference is seen, in the eight-byte words and in the tail, and
+    /// lengths must match.
+    #[test]
+    fn same_bytes_compares_every_byte() {
+        let a: Vec<u8> = (0..=27u8).collect();
+        assert!(same_bytes(&a, &a.clone()));
+        assert!(same_bytes(b"", b""));
+        for i in 0..a.len() {
+            let mut b = a.clone();
+            b[i] ^= 0x80;
+            assert!(!same_bytes(&a, &b), "difference at byte {i}");
+        }
+        assert!(!same_bytes(&a, &a[..27]));
+        assert!(!same_bytes(&a[..8], &a[..9]));
     }
 
     #[test]

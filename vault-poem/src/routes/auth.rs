@@ -92,8 +92,8 @@ async fn logout_all(vault: Data<&Vault>, AuthUser(user): AuthUser) -> Answer {
 
 #[handler]
 async fn me(vault: Data<&Vault>, AuthUser(user): AuthUser) -> Answer {
-    let user = vault.auth().me(&user).await?;
-    Ok(into_poem(wire::json(StatusCode::OK, &user)))
+    let me = vault.auth().me_json(&user).await?;
+    Ok(into_poem(wire::json_body(StatusCode::OK, me)))
 }
 
 #[handler]
