@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use http::HeaderMap;
 use uuid::Uuid;
@@ -123,8 +123,13 @@ impl TokenRequest {
 /// within that bound (at once on the instance that made them). `None` values (deleted users)
 /// are cached too.
 struct TokenStates {
-    cache: Option<moka::sync::Cache<Uuid, Option<Arc<KnownState>>>>,
+    /// Each state with the time it was read; `None` when `token_state_ttl` is zero.
+    cache: Option<quick_cache::sync::Cache<Uuid, ReadState>>,
+    ttl: Duration,
 }
+
+/// A user's state (`None`: no such user) and when it was read.
+type ReadState = (Instant, Option<Arc<KnownState>>);
 
 /// A user's [`TokenState`] as cached, with the body of `GET /auth/me` made from it on first
 /// use (the same bytes until the state is read again).
@@ -161,26 +166,28 @@ impl KnownState {
 }
 
 impl TokenStates {
+    /// At most this many users' states are cached (the least used go first).
+    const CAPACITY: usize = 100_000;
+
     fn new(ttl: Duration) -> Self {
-        let cache = (!ttl.is_zero()).then(|| {
-            moka::sync::Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(ttl)
-                .build()
-        });
-        Self { cache }
+        let cache = (!ttl.is_zero()).then(|| quick_cache::sync::Cache::new(Self::CAPACITY));
+        Self { cache, ttl }
     }
 
     async fn get(&self, store: &dyn AuthStore, user_id: Uuid) -> Result<Option<Arc<KnownState>>> {
-        if let Some(hit) = self.cache.as_ref().and_then(|c| c.get(&user_id)) {
-            return Ok(hit);
+        if let Some((read_at, hit)) = self.cache.as_ref().and_then(|c| c.get(&user_id)) {
+            // Older entries are read afresh below (and replaced).
+            if read_at.elapsed() < self.ttl {
+                return Ok(hit);
+            }
         }
+        let read_at = Instant::now();
         let state = store
             .token_state(user_id)
             .await?
             .map(|state| Arc::new(KnownState::new(state)));
         if let Some(cache) = &self.cache {
-            cache.insert(user_id, state.clone());
+            cache.insert(user_id, (read_at, state.clone()));
         }
         Ok(state)
     }
@@ -188,7 +195,7 @@ impl TokenStates {
     /// Forgets a user's state on this instance at once (other instances wait out the TTL).
     fn forget(&self, user_id: Uuid) {
         if let Some(cache) = &self.cache {
-            cache.invalidate(&user_id);
+            cache.remove(&user_id);
         }
     }
 }
