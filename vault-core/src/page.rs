@@ -178,9 +178,61 @@ pub struct Page<T> {
     pub results: Vec<T>,
 }
 
+impl<T> Page<T> {
+    /// This page's JSON with `results` given already serialized (a JSON array), in the same
+    /// form as serializing the page: `{"count":…,"next":…,"previous":…,"results":[…]}`.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] if a link cannot be serialized.
+    pub fn to_json_with_results(&self, results: &[u8]) -> Result<bytes::Bytes> {
+        let mut out = Vec::with_capacity(results.len() + 160);
+        out.extend_from_slice(b"{\"count\":");
+        out.extend_from_slice(self.count.to_string().as_bytes());
+        out.extend_from_slice(b",\"next\":");
+        serde_json::to_writer(&mut out, &self.next).map_err(Error::internal)?;
+        out.extend_from_slice(b",\"previous\":");
+        serde_json::to_writer(&mut out, &self.previous).map_err(Error::internal)?;
+        out.extend_from_slice(b",\"results\":");
+        out.extend_from_slice(results);
+        out.push(b'}');
+        Ok(out.into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A page written around pre-serialized results is byte for byte the serialized page,
+    /// links (escaped) or not.
+    #[test]
+    fn json_with_results_is_the_serialized_page() {
+        let items = vec![
+            serde_json::json!({"id": 1, "t": "a \"quoted\" é"}),
+            serde_json::json!(null),
+        ];
+        let results = serde_json::to_vec(&items).unwrap();
+        for (next, previous) in [
+            (None, None),
+            (Some("/api/resources?page=3&q=\"x\"".to_string()), None),
+            (
+                None,
+                Some("https://v.example/api/resources?page=1".to_string()),
+            ),
+            (Some("/n".to_string()), Some("/p".to_string())),
+        ] {
+            let page = Page {
+                count: 12_345,
+                next,
+                previous,
+                results: items.clone(),
+            };
+            assert_eq!(
+                page.to_json_with_results(&results).unwrap(),
+                serde_json::to_vec(&page).unwrap()
+            );
+        }
+    }
 
     #[test]
     fn defaults_clamping_and_junk() {

@@ -47,9 +47,9 @@ pub(crate) fn table(t: Table<'_>) -> Table<'_> {
 async fn list(State(vault): State<Vault>, AuthUser(user): AuthUser, uri: Uri) -> Answer {
     let page = vault
         .resources()
-        .list(&user, &Query::parse(uri.query()))
+        .list_json(&user, &Query::parse(uri.query()))
         .await?;
-    Ok(wire::json(StatusCode::OK, &page).into())
+    Ok(wire::json_body(StatusCode::OK, page).into())
 }
 
 async fn create(

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use crate::resources::{OrderField, ResourceRecord};
+use crate::resources::{ListedRows, OrderField, ResourceRecord};
 use crate::time::Timestamp;
 
 /// The smallest offset worth a mark: shallower pages walk a few hundred index entries at
@@ -189,7 +189,7 @@ impl PageMarks {
 pub(crate) struct Remembered {
     pub(crate) version: i64,
     pub(crate) total: u64,
-    pub(crate) rows: Vec<ResourceRecord>,
+    pub(crate) rows: Arc<ListedRows>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -234,7 +234,7 @@ impl Default for RememberedPages {
             entries: moka::sync::Cache::builder()
                 .max_capacity(PAGE_ROWS)
                 .weigher(|_, page: &Arc<Remembered>| {
-                    u32::try_from(page.rows.len().saturating_add(1)).unwrap_or(u32::MAX)
+                    u32::try_from(page.rows.records.len().saturating_add(1)).unwrap_or(u32::MAX)
                 })
                 .time_to_idle(IDLE)
                 .build(),

@@ -1,6 +1,8 @@
 //! [`ResourceStore`] for SQLite and PostgreSQL: one body, instantiated for both. The dialects
 //! differ only in full-text search (FTS5 vs. tsvector) and in string aggregation.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 use uuid::Uuid;
@@ -12,8 +14,8 @@ use super::{map_unique, SqlStore};
 use crate::error::{Error, Result};
 use crate::page::PageRequest;
 use crate::resources::{
-    FileColumns, OrderField, ResourceChanges, ResourceFields, ResourceFilter, ResourceKind,
-    ResourceRecord, ResourceStore, Tag,
+    FileColumns, ListedRows, OrderField, ResourceChanges, ResourceFields, ResourceFilter,
+    ResourceKind, ResourceRecord, ResourceStore, Tag,
 };
 use crate::time::Timestamp;
 
@@ -406,7 +408,7 @@ fn listed(
     filter: &ResourceFilter,
     page: PageRequest,
     rows: Vec<ListedRecord>,
-) -> (u64, Vec<ResourceRecord>) {
+) -> (u64, Arc<ListedRows>) {
     let (total, version) = rows
         .first()
         .map_or((0, 0), |row| (row.total.unsigned_abs(), row.version));
@@ -419,6 +421,7 @@ fn listed(
         page.limit(),
         &records,
     );
+    let rows = ListedRows::shared(records);
     pages.insert(
         owner,
         filter.ordering,
@@ -427,10 +430,10 @@ fn listed(
         Remembered {
             version,
             total,
-            rows: records.clone(),
+            rows: Arc::clone(&rows),
         },
     );
-    (total, records)
+    (total, rows)
 }
 
 /// The ranking statement of a search: the ids of its first [`REMEMBERED_HITS`] hits in order,
@@ -816,10 +819,20 @@ macro_rules! resource_store {
                 filter: &ResourceFilter,
                 page: PageRequest,
             ) -> Result<(u64, Vec<ResourceRecord>)> {
+                let (total, rows) = self.list_resources_shared(owner, filter, page).await?;
+                Ok((total, ListedRows::into_records(rows)))
+            }
+
+            async fn list_resources_shared(
+                &self,
+                owner: Uuid,
+                filter: &ResourceFilter,
+                page: PageRequest,
+            ) -> Result<(u64, Arc<ListedRows>)> {
                 let query = filter.search.as_deref().map(SearchQuery::parse);
                 if query.as_ref().is_some_and(SearchQuery::is_empty) {
                     // Only punctuation or exclusions: nothing can match.
-                    return Ok((0, Vec::new()));
+                    return Ok((0, ListedRows::shared(Vec::new())));
                 }
                 let rendered = query.map(|q| $dialect.search(&q));
                 let search = rendered.as_deref();
@@ -837,7 +850,7 @@ macro_rules! resource_store {
                             .fetch_optional(&self.pool)
                             .await?;
                         if current.is_some_and(|(_, version)| version == known.version) {
-                            return Ok((known.total, known.rows.clone()));
+                            return Ok((known.total, Arc::clone(&known.rows)));
                         }
                         self.pages.remove(owner, filter.ordering, offset, limit);
                     }
@@ -877,15 +890,15 @@ macro_rules! resource_store {
                         .fetch_optional(&self.pool)
                         .await?
                         .unwrap_or(0);
-                    return Ok((total.unsigned_abs(), Vec::new()));
+                    return Ok((total.unsigned_abs(), ListedRows::shared(Vec::new())));
                 }
                 if let Some(rendered) = search {
                     // A search: answered from the remembered ranking when the owner's data has
                     // not changed since (see `db::search_cache`), else ranked afresh.
                     let key = SearchKey::new(owner, rendered, filter);
                     if let Some(hits) = self.searches.get(&key) {
-                        if let Some(found) = self.page_of_hits(owner, &hits, page).await? {
-                            return Ok(found);
+                        if let Some((total, found)) = self.page_of_hits(owner, &hits, page).await? {
+                            return Ok((total, ListedRows::shared(found)));
                         }
                         self.searches.remove(&key);
                     }
@@ -897,16 +910,16 @@ macro_rules! resource_store {
                         .fetch_all(&self.pool)
                         .await?;
                     let Some(&(_, total, version)) = rows.first() else {
-                        return Ok((0, Vec::new()));
+                        return Ok((0, ListedRows::shared(Vec::new())));
                     };
                     let hits = Hits {
                         version: version.unwrap_or(i64::MIN),
                         total: total.unsigned_abs(),
                         ids: rows.into_iter().map(|(id, _, _)| id).collect(),
                     };
-                    if let Some(found) = self.page_of_hits(owner, &hits, page).await? {
-                        self.searches.insert(key, std::sync::Arc::new(hits));
-                        return Ok(found);
+                    if let Some((total, found)) = self.page_of_hits(owner, &hits, page).await? {
+                        self.searches.insert(key, Arc::new(hits));
+                        return Ok((total, ListedRows::shared(found)));
                     }
                     // A page past the remembered hits, or a write landed between the two
                     // statements: list it directly, like any filtered listing.
@@ -919,7 +932,7 @@ macro_rules! resource_store {
                     .fetch_one(&self.pool)
                     .await?;
                 if total == 0 {
-                    return Ok((0, Vec::new()));
+                    return Ok((0, ListedRows::shared(Vec::new())));
                 }
                 let mut rows = QueryBuilder::<$db>::new("");
                 push_page(
@@ -930,7 +943,7 @@ macro_rules! resource_store {
                     .persistent($dialect.reuse_plan(search.is_some()))
                     .fetch_all(&self.pool)
                     .await?;
-                Ok((total.unsigned_abs(), records))
+                Ok((total.unsigned_abs(), ListedRows::shared(records)))
             }
 
             async fn set_file(

@@ -10,4 +10,6 @@ pub use model::*;
 pub use service::ResourceService;
 #[cfg(any(test, feature = "mock"))]
 pub use store::MockResourceStore;
-pub use store::{FileColumns, OrderField, ResourceFilter, ResourceRecord, ResourceStore};
+pub use store::{
+    FileColumns, ListedRows, OrderField, ResourceFilter, ResourceRecord, ResourceStore,
+};

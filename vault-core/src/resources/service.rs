@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use uuid::Uuid;
 
 use super::files;
@@ -112,7 +113,64 @@ impl ResourceService {
     /// # Errors
     /// [`Error::Validation`] naming a bad query parameter; [`Error::InvalidPage`].
     pub async fn list(&self, caller: &Principal, query: &Query) -> Result<Page<Resource>> {
-        let path = format!("{}/resources", self.api_prefix);
+        let (owner, filter, page) = self.list_request(caller, query)?;
+        let (count, rows) = self.store.list_resources(owner, &filter, page).await?;
+        let results = rows.into_iter().map(|r| self.to_resource(r)).collect();
+        page.into_page(
+            count,
+            results,
+            &self.list_path(),
+            query,
+            self.public_base_url.as_deref(),
+        )
+    }
+
+    /// [`Self::list`] as the JSON body `GET /resources` answers with. A page the store
+    /// remembers (read before, nothing of the owner's changed since) keeps its serialized
+    /// `results` with its rows, so asking for it again serializes only the envelope (count
+    /// and links).
+    ///
+    /// # Errors
+    /// As [`Self::list`].
+    pub async fn list_json(&self, caller: &Principal, query: &Query) -> Result<Bytes> {
+        let (owner, filter, page) = self.list_request(caller, query)?;
+        let (count, rows) = self
+            .store
+            .list_resources_shared(owner, &filter, page)
+            .await?;
+        let envelope = page.into_page(
+            count,
+            Vec::<()>::new(),
+            &self.list_path(),
+            query,
+            self.public_base_url.as_deref(),
+        )?;
+        let results = match rows.rendered.get() {
+            Some(results) => results.clone(),
+            None => {
+                let views: Vec<Resource> = rows
+                    .records
+                    .iter()
+                    .map(|r| self.to_resource(r.clone()))
+                    .collect();
+                let results = Bytes::from(serde_json::to_vec(&views).map_err(Error::internal)?);
+                rows.rendered.get_or_init(|| results).clone()
+            }
+        };
+        envelope.to_json_with_results(&results)
+    }
+
+    fn list_path(&self) -> String {
+        format!("{}/resources", self.api_prefix)
+    }
+
+    /// The owner, filter and page a `GET /resources` query asks for, every bad parameter
+    /// named at once.
+    fn list_request(
+        &self,
+        caller: &Principal,
+        query: &Query,
+    ) -> Result<(Uuid, ResourceFilter, crate::page::PageRequest)> {
         let owner = owner(caller, Verb::Read)?;
         let mut errors = FieldErrors::new();
         let page = match query.page_request() {
@@ -168,15 +226,7 @@ impl ResourceService {
             search,
             ordering,
         };
-        let (count, rows) = self.store.list_resources(owner, &filter, page).await?;
-        let results = rows.into_iter().map(|r| self.to_resource(r)).collect();
-        page.into_page(
-            count,
-            results,
-            &path,
-            query,
-            self.public_base_url.as_deref(),
-        )
+        Ok((owner, filter, page))
     }
 
     /// POST /resources.

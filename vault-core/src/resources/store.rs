@@ -1,7 +1,10 @@
 //! The storage trait of the resources module (resources and tags). Every method is scoped to
 //! one owner: the owner is in every WHERE clause, so another user's rows do not exist here.
 
+use std::sync::{Arc, OnceLock};
+
 use async_trait::async_trait;
+use bytes::Bytes;
 use uuid::Uuid;
 
 use super::model::{ResourceChanges, ResourceFields, ResourceKind, Tag};
@@ -119,6 +122,33 @@ pub struct FileColumns {
     pub sha256: String,
 }
 
+/// The rows of one page of a listing, as a store read them, shareable with the store's
+/// memory of that page (see [`ResourceStore::list_resources_shared`]).
+#[derive(Debug, Default)]
+pub struct ListedRows {
+    /// The rows, in page order.
+    pub records: Vec<ResourceRecord>,
+    /// The page's `results` as the API serializes them: made by the service on first use
+    /// and kept with the rows, so a page the store remembers is answered again without
+    /// serializing it again (the rows never change; a changed page is a new `ListedRows`).
+    pub rendered: OnceLock<Bytes>,
+}
+
+impl ListedRows {
+    /// Rows not yet serialized, ready to share.
+    pub fn shared(records: Vec<ResourceRecord>) -> Arc<Self> {
+        Arc::new(Self {
+            records,
+            rendered: OnceLock::new(),
+        })
+    }
+
+    /// The rows themselves: moved out when nothing else holds them, copied otherwise.
+    pub fn into_records(rows: Arc<Self>) -> Vec<ResourceRecord> {
+        Arc::try_unwrap(rows).map_or_else(|rows| rows.records.clone(), |rows| rows.records)
+    }
+}
+
 /// Resources and tags of one owner at a time.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
@@ -184,6 +214,22 @@ pub trait ResourceStore: Send + Sync + 'static {
         filter: &ResourceFilter,
         page: PageRequest,
     ) -> Result<(u64, Vec<ResourceRecord>)>;
+
+    /// [`Self::list_resources`] with the rows shared rather than copied: a store that
+    /// remembers pages (the SQL stores do, see `db::page_marks`) hands out the remembered
+    /// rows themselves, with the slot in which the service keeps their serialized form.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn list_resources_shared(
+        &self,
+        owner: Uuid,
+        filter: &ResourceFilter,
+        page: PageRequest,
+    ) -> Result<(u64, Arc<ListedRows>)> {
+        let (total, records) = self.list_resources(owner, filter, page).await?;
+        Ok((total, ListedRows::shared(records)))
+    }
 
     /// Attaches a file (replacing any previous one, whose blob is queued for deletion in the
     /// same transaction). `None` when the resource does not exist.

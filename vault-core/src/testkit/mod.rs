@@ -344,6 +344,7 @@ macro_rules! __conformance_backend {
                 tag_crud_rename_clash_and_detach,
                 list_filters_and_ordering,
                 pagination_links_and_invalid_page,
+                remembered_pages_answer_what_a_fresh_read_would,
                 search_is_ranked_and_safe,
                 malformed_ids_are_404,
                 ownership_table_private_modules,

@@ -49,9 +49,9 @@ pub fn routes(route: Route) -> Route {
 async fn list(vault: Data<&Vault>, AuthUser(user): AuthUser, request: &Request) -> Answer {
     let page = vault
         .resources()
-        .list(&user, &Query::parse(request.uri().query()))
+        .list_json(&user, &Query::parse(request.uri().query()))
         .await?;
-    Ok(into_poem(wire::json(StatusCode::OK, &page)))
+    Ok(into_poem(wire::json_body(StatusCode::OK, page)))
 }
 
 #[handler]

@@ -831,3 +831,89 @@ pub async fn page_links_are_absolute_with_a_public_base_url(ctx: Ctx) {
     );
     assert_eq!(tags["next"], Value::Null);
 }
+
+/// `GET /resources` answers remembered pages from their kept serialization: every answer,
+/// asked once or again, before and after writes, is what serializing a fresh listing gives.
+pub async fn remembered_pages_answer_what_a_fresh_read_would(ctx: Ctx) {
+    let h = ctx.start().await;
+    let ada = h.register("ada").await;
+    let bob = h.register("bob").await;
+    let mut newest = Value::Null;
+    for i in 0..45 {
+        newest = create(
+            &h,
+            &ada,
+            json!({"kind": if i % 3 == 0 { "link" } else { "note" }, "title": format!("Ünïcode \"{i}\""),
+                   "url": "https://example.com/a?b=c", "tags": [format!("t{}", i % 4)]}),
+        )
+        .await;
+    }
+    create(&h, &bob, json!({"kind": "note", "title": "bob's"})).await;
+    let principal = |user: &TestUser| crate::Principal {
+        user_id: user.id.parse().expect("user id"),
+        role: crate::principal::Role::User,
+    };
+    let queries = [
+        "",
+        "page=2",
+        "page=3",
+        "page_size=7&page=2&ordering=title",
+        "page_size=10&page=5&ordering=-updated_at",
+    ];
+    let check = |round: &'static str| {
+        let h = &h;
+        let ada = ada.clone();
+        let bob = bob.clone();
+        async move {
+            for user in [&ada, &bob] {
+                for query in queries {
+                    if user.username == "bob" && !query.is_empty() {
+                        continue;
+                    }
+                    let fresh = h
+                        .vault
+                        .resources()
+                        .list(&principal(user), &crate::page::Query::parse(Some(query)))
+                        .await
+                        .expect("list");
+                    let fresh = serde_json::to_value(&fresh).expect("json");
+                    for ask in 0..2 {
+                        let answered = h
+                            .get(&format!("/api/resources?{query}"))
+                            .bearer(&user.access)
+                            .send()
+                            .await
+                            .expect_status(200)
+                            .json();
+                        assert_eq!(
+                            answered,
+                            fresh,
+                            "{round}: {} ?{query}, asked {} times",
+                            user.username,
+                            ask + 1
+                        );
+                    }
+                }
+            }
+        }
+    };
+    check("before writes").await;
+    let id = newest["id"].as_str().unwrap_or_default().to_string();
+    h.patch(&format!("/api/resources/{id}"))
+        .bearer(&ada.access)
+        .json(json!({"title": "renamed"}))
+        .send()
+        .await
+        .expect_status(200);
+    check("after a rename").await;
+    let first = h
+        .get("/api/resources")
+        .bearer(&ada.access)
+        .send()
+        .await
+        .expect_status(200)
+        .json();
+    assert_eq!(titles(&first).first().map(String::as_str), Some("renamed"));
+    create(&h, &ada, json!({"kind": "note", "title": "latest"})).await;
+    check("after a create").await;
+}
