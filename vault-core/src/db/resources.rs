@@ -813,16 +813,6 @@ macro_rules! resource_store {
                 Ok(deleted.rows_affected() > 0)
             }
 
-            async fn list_resources(
-                &self,
-                owner: Uuid,
-                filter: &ResourceFilter,
-                page: PageRequest,
-            ) -> Result<(u64, Vec<ResourceRecord>)> {
-                let (total, rows) = self.list_resources_shared(owner, filter, page).await?;
-                Ok((total, ListedRows::into_records(rows)))
-            }
-
             async fn list_resources_shared(
                 &self,
                 owner: Uuid,

@@ -204,20 +204,10 @@ pub trait ResourceStore: Send + Sync + 'static {
     /// Database failures.
     async fn delete_resource(&self, owner: Uuid, id: Uuid) -> Result<bool>;
 
-    /// A page of `owner`'s resources and the total count: two queries whatever the page.
-    ///
-    /// # Errors
-    /// Database failures.
-    async fn list_resources(
-        &self,
-        owner: Uuid,
-        filter: &ResourceFilter,
-        page: PageRequest,
-    ) -> Result<(u64, Vec<ResourceRecord>)>;
-
-    /// [`Self::list_resources`] with the rows shared rather than copied: a store that
-    /// remembers pages (the SQL stores do, see `db::page_marks`) hands out the remembered
-    /// rows themselves, with the slot in which the service keeps their serialized form.
+    /// A page of `owner`'s resources and the total count: two queries whatever the page. The
+    /// rows come shared rather than copied: a store that remembers pages (the SQL stores do,
+    /// see `db::page_marks`) hands out the remembered rows themselves, with the slot in which
+    /// the service keeps their serialized form.
     ///
     /// # Errors
     /// Database failures.
@@ -226,9 +216,20 @@ pub trait ResourceStore: Send + Sync + 'static {
         owner: Uuid,
         filter: &ResourceFilter,
         page: PageRequest,
-    ) -> Result<(u64, Arc<ListedRows>)> {
-        let (total, records) = self.list_resources(owner, filter, page).await?;
-        Ok((total, ListedRows::shared(records)))
+    ) -> Result<(u64, Arc<ListedRows>)>;
+
+    /// [`Self::list_resources_shared`] with rows of the caller's own.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn list_resources(
+        &self,
+        owner: Uuid,
+        filter: &ResourceFilter,
+        page: PageRequest,
+    ) -> Result<(u64, Vec<ResourceRecord>)> {
+        let (total, rows) = self.list_resources_shared(owner, filter, page).await?;
+        Ok((total, ListedRows::into_records(rows)))
     }
 
     /// Attaches a file (replacing any previous one, whose blob is queued for deletion in the
