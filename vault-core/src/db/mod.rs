@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A pooled connection idle at least this long is pinged before it is handed out; one used
-/// more recently is trusted (see [`pool_options`]).
+/// more recently is trusted (see `pool_options`).
 pub const PING_IF_IDLE: Duration = Duration::from_secs(1);
 
 /// Pool options shared by both databases. sqlx pings every connection before handing it out
