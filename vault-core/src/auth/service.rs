@@ -156,12 +156,7 @@ impl KnownState {
 
     /// The account as `GET /auth/me` shows it, serialized once per read of the state.
     fn me_json(&self) -> Result<bytes::Bytes> {
-        if let Some(json) = self.me_json.get() {
-            return Ok(json.clone());
-        }
-        let json =
-            bytes::Bytes::from(serde_json::to_vec(&self.state.user).map_err(Error::internal)?);
-        Ok(self.me_json.get_or_init(|| json).clone())
+        wire::serialized_once(&self.me_json, || &self.state.user)
     }
 }
 
@@ -639,11 +634,7 @@ impl AuthService {
     /// # Errors
     /// [`Error::InvalidAccessToken`] when the account is gone.
     pub async fn me(&self, principal: &Principal) -> Result<User> {
-        self.states
-            .get(self.store.as_ref(), principal.user_id)
-            .await?
-            .map(|state| state.user.clone())
-            .ok_or(Error::InvalidAccessToken("User not found."))
+        Ok(self.caller_state(principal).await?.user.clone())
     }
 
     /// [`AuthService::me`] as the JSON body `GET /auth/me` answers with: serialized once per
@@ -653,11 +644,15 @@ impl AuthService {
     /// # Errors
     /// As [`AuthService::me`].
     pub async fn me_json(&self, principal: &Principal) -> Result<bytes::Bytes> {
+        self.caller_state(principal).await?.me_json()
+    }
+
+    /// The caller's cached state; the account being gone refuses the token.
+    async fn caller_state(&self, principal: &Principal) -> Result<Arc<KnownState>> {
         self.states
             .get(self.store.as_ref(), principal.user_id)
             .await?
-            .ok_or(Error::InvalidAccessToken("User not found."))?
-            .me_json()
+            .ok_or(Error::InvalidAccessToken("User not found."))
     }
 
     /// Changes the caller's email and/or display name.

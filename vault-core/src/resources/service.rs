@@ -145,18 +145,12 @@ impl ResourceService {
             query,
             self.public_base_url.as_deref(),
         )?;
-        let results = match rows.rendered.get() {
-            Some(results) => results.clone(),
-            None => {
-                let views: Vec<Resource> = rows
-                    .records
-                    .iter()
-                    .map(|r| self.to_resource(r.clone()))
-                    .collect();
-                let results = Bytes::from(serde_json::to_vec(&views).map_err(Error::internal)?);
-                rows.rendered.get_or_init(|| results).clone()
-            }
-        };
+        let results = crate::wire::serialized_once(&rows.rendered, || {
+            rows.records
+                .iter()
+                .map(|r| self.to_resource(r.clone()))
+                .collect::<Vec<Resource>>()
+        })?;
         envelope.to_json_with_results(&results)
     }
 
