@@ -12,6 +12,7 @@
 
 mod db;
 pub mod logs;
+pub mod openapi;
 mod request;
 pub mod scenarios;
 pub mod smoke;
