@@ -50,7 +50,7 @@ pub use extract::{AuthUser, ClientIp, JsonBody, MaybeAuthUser};
 /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so that throttling sees
 /// client IPs.
 pub fn app(vault: Vault) -> Router {
-    let api = routes::api_at(&vault, &vault.config().api_prefix);
+    let api = routes::api_at(&vault, &vault.config().http.api_prefix);
     with_layers(api.merge(routes::health()).with_state(vault))
 }
 

@@ -231,15 +231,15 @@ impl AuthService {
             limits: config.throttle.clone(),
             tokens: TokenCodec::new(config),
             hasher: PasswordHasher::with_placement(
-                config.password_hash,
-                config.hash_concurrency,
-                config.hash_nice,
-                config.hash_pinned,
+                config.auth.password_hash,
+                config.auth.hashing.concurrency,
+                config.auth.hashing.nice,
+                config.auth.hashing.pinned,
             )?,
-            states: TokenStates::new(config.token_state_ttl),
-            refresh_ttl: chrono::Duration::from_std(config.refresh_ttl)
+            states: TokenStates::new(config.auth.token_state_ttl),
+            refresh_ttl: chrono::Duration::from_std(config.auth.refresh_ttl)
                 .map_err(|e| Error::Config(format!("refresh_ttl: {e}")))?,
-            trust_forwarded_for: config.trust_forwarded_for,
+            trust_forwarded_for: config.http.trust_forwarded_for,
             last_purge: AtomicI64::new(0),
         })
     }

@@ -774,7 +774,7 @@ async fn authenticate_without_a_cache_reads_state_every_time() {
         .times(2)
         .returning(|_| Ok(Some(state(0, true, Role::User))));
     let mut config = config();
-    config.token_state_ttl = Duration::ZERO;
+    config.auth.token_state_ttl = Duration::ZERO;
     let service = service(store, no_throttle(), &config);
     let token = service
         .tokens()

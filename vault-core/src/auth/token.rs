@@ -107,21 +107,21 @@ impl std::fmt::Debug for TokenCodec {
 impl TokenCodec {
     /// A codec for the configured secret, issuer, audience and lifetimes.
     pub fn new(config: &Config) -> Self {
-        let secret = config.jwt_secret.expose();
+        let secret = config.auth.jwt_secret.expose();
         let encoding = EncodingKey::from_secret(secret);
         let header = Header::new(Algorithm::HS256);
         let issued_header = jsonwebtoken::encode(&header, &serde_json::json!({}), &encoding)
             .ok()
             .and_then(|token| token.split('.').next().map(str::to_owned));
-        let access_ttl_secs = i64::try_from(config.access_ttl.as_secs()).unwrap_or(i64::MAX);
+        let access_ttl_secs = i64::try_from(config.auth.access_ttl.as_secs()).unwrap_or(i64::MAX);
         Self {
             encoding,
             mac: Hmac::<Sha256>::new_from_slice(secret).ok(),
-            leeway_secs: i64::try_from(config.jwt_leeway.as_secs()).unwrap_or(i64::MAX),
+            leeway_secs: i64::try_from(config.auth.jwt_leeway.as_secs()).unwrap_or(i64::MAX),
             header,
             issued_header,
-            issuer: config.jwt_issuer.clone(),
-            audience: config.jwt_audience.clone(),
+            issuer: config.auth.jwt_issuer.clone(),
+            audience: config.auth.jwt_audience.clone(),
             access_ttl_secs,
             // Entries are checked against the clock on every use (`exp`, `nbf`), so an expired
             // token's entry is dead weight until newer tokens push it out.
@@ -511,7 +511,7 @@ mod tests {
     #[test]
     fn leeway_extends_expiry() {
         let mut config = Config::new("sqlite::memory:", Secret::new(vec![42; 32]));
-        config.jwt_leeway = std::time::Duration::from_secs(120);
+        config.auth.jwt_leeway = std::time::Duration::from_secs(120);
         let lenient = TokenCodec::new(&config);
         let mut claims = claims_json(&lenient);
         claims["exp"] = (crate::time::now().timestamp() - 60).into();
@@ -602,8 +602,8 @@ mod tests {
     #[test]
     fn claims_larger_than_the_stack_buffer_still_verify() {
         let mut config = Config::new("sqlite::memory:", Secret::new(vec![42; 32]));
-        config.jwt_issuer = "i".repeat(PAYLOAD_BUFFER);
-        config.jwt_audience = "a".repeat(PAYLOAD_BUFFER);
+        config.auth.jwt_issuer = "i".repeat(PAYLOAD_BUFFER);
+        config.auth.jwt_audience = "a".repeat(PAYLOAD_BUFFER);
         let codec = TokenCodec::new(&config);
         let id = Uuid::now_v7();
         let token = codec
