@@ -3,7 +3,6 @@
 //! [`ThrottleConfig`] and [`ResourcesConfig`].
 
 use std::fmt;
-use std::time::Duration;
 
 use crate::error::{Error, Result};
 
@@ -188,6 +187,8 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn valid() -> Config {
