@@ -29,7 +29,7 @@ impl PasswordGrant {
     /// Decodes the form body of POST /auth/token.
     ///
     /// # Errors
-    /// [`Error::Validation`] for a missing field, an unknown field or a grant type other than
+    /// [`Error::Validation`](crate::Error::Validation) for a missing field, an unknown field or a grant type other than
     /// `password`.
     pub fn from_form(body: &[u8]) -> Result<Self> {
         let pairs = wire::decode_form(body, PASSWORD_GRANT_FIELDS)?;
@@ -76,7 +76,7 @@ impl TokenRequest {
     /// Decodes the body by its declared media type.
     ///
     /// # Errors
-    /// [`Error::UnsupportedMediaType`], [`Error::Parse`] or [`Error::Validation`].
+    /// [`Error::UnsupportedMediaType`](crate::Error::UnsupportedMediaType), [`Error::Parse`](crate::Error::Parse) or [`Error::Validation`](crate::Error::Validation).
     pub fn decode(headers: &HeaderMap, body: &[u8]) -> Result<Self> {
         match wire::body_kind(headers)? {
             wire::BodyKind::Json => wire::decode_json(body).map(Self::Json),
