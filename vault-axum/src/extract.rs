@@ -129,7 +129,7 @@ where
 
 /// Reads a whole body, refusing more than the configured limit without buffering it.
 pub(crate) async fn read_body(request: Request, vault: &Vault) -> Result<Bytes, ApiError> {
-    let limit = vault.config().max_body_bytes;
+    let limit = vault.config().http.max_body_bytes;
     wire::check_declared_length(request.headers(), limit)?;
     let body: Body = request.into_body();
     let limit_usize = usize::try_from(limit).unwrap_or(usize::MAX);

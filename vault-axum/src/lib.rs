@@ -44,13 +44,13 @@ pub use error::{ApiError, Reply};
 pub use extract::{AuthUser, ClientIp, JsonBody, MaybeAuthUser};
 
 /// The whole API as the example servers serve it: every module under
-/// [`vault_core::Config::api_prefix`] (default `/api`), health at `/health`, problem+json for
+/// [`vault_core::HttpConfig::api_prefix`] (default `/api`), health at `/health`, problem+json for
 /// unknown routes, wrong methods and panics, and `X-Request-Id` on every response.
 ///
 /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so that throttling sees
 /// client IPs.
 pub fn app(vault: Vault) -> Router {
-    let api = routes::api_at(&vault, &vault.config().api_prefix);
+    let api = routes::api_at(&vault, &vault.config().http.api_prefix);
     with_layers(api.merge(routes::health()).with_state(vault))
 }
 

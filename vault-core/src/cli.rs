@@ -15,6 +15,7 @@
 //! | `VAULT_PUBLIC_URL` | none | public base URL for absolute pagination links |
 //! | `VAULT_UPLOAD_MAX_BYTES` | `26214400` (25 MiB) | largest file upload |
 //! | `VAULT_MAX_CONNECTIONS` | `10` | database connections in the pool (≥ 1) |
+//! | `VAULT_HASH_PINNED` | `false` | keep the password-hashing threads on the last CPUs (Linux) |
 //! | `VAULT_FILES_DIR` | `<database>.files` | local directory of file blobs |
 //! | `VAULT_S3_BUCKET` | unset | store file blobs in this S3 bucket instead (feature `s3`) |
 //! | `VAULT_S3_ENDPOINT`, `VAULT_S3_REGION` | AWS, `us-east-1` | S3-compatible endpoint (MinIO, …) and region |
@@ -110,24 +111,28 @@ pub fn settings_from(var: impl Fn(&str) -> Option<String>) -> Result<Settings> {
         }
     }
     if let Some(flag) = var("VAULT_TRUST_FORWARDED_FOR") {
-        config.trust_forwarded_for = matches!(flag.trim(), "1" | "true" | "yes" | "on");
+        config.http.trust_forwarded_for = is_on(&flag);
     }
-    config.public_base_url = var("VAULT_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string());
+    if let Some(flag) = var("VAULT_HASH_PINNED") {
+        config.auth.hashing.pinned = is_on(&flag);
+    }
+    config.http.public_base_url =
+        var("VAULT_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string());
     if let Some(max) = var("VAULT_UPLOAD_MAX_BYTES") {
-        config.uploads.max_bytes = max.trim().parse().map_err(|_| {
+        config.resources.uploads.max_bytes = max.trim().parse().map_err(|_| {
             Error::Config(format!(
                 "VAULT_UPLOAD_MAX_BYTES {max:?} is not a number of bytes"
             ))
         })?;
     }
     if let Some(max) = var("VAULT_MAX_CONNECTIONS") {
-        config.max_connections = max.trim().parse().map_err(|_| {
+        config.database.max_connections = max.trim().parse().map_err(|_| {
             Error::Config(format!(
                 "VAULT_MAX_CONNECTIONS {max:?} is not a number of connections"
             ))
         })?;
     }
-    config.blob_dir = var("VAULT_FILES_DIR").map(PathBuf::from);
+    config.resources.blob_dir = var("VAULT_FILES_DIR").map(PathBuf::from);
     config.validate()?;
     Ok(Settings {
         s3_bucket: var("VAULT_S3_BUCKET").filter(|b| !b.is_empty()),
@@ -135,6 +140,11 @@ pub fn settings_from(var: impl Fn(&str) -> Option<String>) -> Result<Settings> {
         config,
         secret_file,
     })
+}
+
+/// Whether a flag variable says yes (`1`, `true`, `yes`, `on`); anything else is no.
+fn is_on(flag: &str) -> bool {
+    matches!(flag.trim(), "1" | "true" | "yes" | "on")
 }
 
 /// Where the generated secret of a database lives: beside a SQLite file
@@ -346,8 +356,20 @@ mod tests {
         let secret = "x".repeat(40);
         let s = settings_from(env(&[("VAULT_JWT_SECRET", &secret)])).unwrap();
         assert_eq!(s.bind.to_string(), DEFAULT_BIND);
-        assert_eq!(s.config.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(s.config.database.url, DEFAULT_DATABASE_URL);
         assert!(s.secret_file.is_none());
+        assert!(!s.config.auth.hashing.pinned, "pinning is opt-in");
+        assert!(!s.config.http.trust_forwarded_for);
+        for (flag, pinned) in [("true", true), ("1", true), ("on", true), ("false", false)] {
+            let s = settings_from(env(&[
+                ("VAULT_JWT_SECRET", &secret),
+                ("VAULT_HASH_PINNED", flag),
+                ("VAULT_TRUST_FORWARDED_FOR", flag),
+            ]))
+            .unwrap();
+            assert_eq!(s.config.auth.hashing.pinned, pinned, "{flag}");
+            assert_eq!(s.config.http.trust_forwarded_for, pinned, "{flag}");
+        }
         let s = settings_from(env(&[
             ("VAULT_JWT_SECRET", &secret),
             ("VAULT_BIND", "0.0.0.0:9000"),
@@ -357,7 +379,7 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(s.bind.port(), 9000);
-        assert_eq!(s.config.max_connections, 32);
+        assert_eq!(s.config.database.max_connections, 32);
         for bad in ["0", "many", "-1"] {
             assert!(settings_from(env(&[
                 ("VAULT_JWT_SECRET", &secret),

@@ -50,7 +50,10 @@ pub mod wire;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use config::{Config, Rate, Secret, ThrottleConfig};
+pub use config::{
+    AuthConfig, CacheConfig, Config, DatabaseConfig, HttpConfig, Rate, ResourcesConfig, Secret,
+    ThrottleConfig,
+};
 pub use db::Database;
 pub use error::{Error, FieldErrors, Problem, Result};
 pub use principal::{Principal, Role};

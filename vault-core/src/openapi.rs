@@ -1,8 +1,8 @@
 //! The OpenAPI 3 document, built once in core so both adapters serve the same one.
 //!
 //! Paths are declared here relative to the API prefix and prefixed at start-up with
-//! [`crate::Config::api_prefix`]. Error responses are declared by status only; a modifier gives
-//! each of them the `application/problem+json` [`Problem`] body.
+//! [`crate::config::HttpConfig::api_prefix`]. Error responses are declared by status only; a
+//! modifier gives each of them the `application/problem+json` [`Problem`] body.
 
 #![allow(missing_docs, dead_code)]
 

@@ -68,7 +68,7 @@ impl std::fmt::Debug for dyn AuthStore {
 
 impl VaultBuilder {
     /// Uses an existing database handle (e.g. the host's own sqlx pool:
-    /// `Database::Postgres(pool)`) instead of connecting to `config.database_url`.
+    /// `Database::Postgres(pool)`) instead of connecting to `config.database.url`.
     pub fn database(mut self, database: Database) -> Self {
         self.database = Some(database);
         self
@@ -109,7 +109,11 @@ impl VaultBuilder {
         let database = match self.database {
             Some(database) => database,
             None => {
-                Database::connect(&self.config.database_url, self.config.max_connections).await?
+                Database::connect(
+                    &self.config.database.url,
+                    self.config.database.max_connections,
+                )
+                .await?
             }
         };
         if self.migrate {
@@ -127,16 +131,16 @@ impl VaultBuilder {
         let resources = crate::resources::ResourceService::new(
             database.resource_store(),
             blobs,
-            self.config.uploads.clone(),
-            &self.config.api_prefix,
-            self.config.public_base_url.clone(),
+            self.config.resources.uploads.clone(),
+            &self.config.http.api_prefix,
+            self.config.http.public_base_url.clone(),
         );
-        let openapi = serde_json::to_vec(&crate::openapi::document(&self.config.api_prefix))
+        let openapi = serde_json::to_vec(&crate::openapi::document(&self.config.http.api_prefix))
             .map_err(Error::internal)?;
         Ok(Vault {
             inner: Arc::new(Inner {
                 #[cfg(feature = "swagger-ui")]
-                docs: crate::docs::DocsUi::new(&self.config.api_prefix),
+                docs: crate::docs::DocsUi::new(&self.config.http.api_prefix),
                 config: self.config,
                 database,
                 auth,
@@ -148,7 +152,7 @@ impl VaultBuilder {
 }
 
 impl Vault {
-    /// Connects to `config.database_url`, runs the migrations and builds every service.
+    /// Connects to `config.database.url`, runs the migrations and builds every service.
     ///
     /// # Errors
     /// As [`VaultBuilder::build`].

@@ -106,7 +106,7 @@ pub(crate) struct RawBody(pub Bytes);
 impl<'a> FromRequest<'a> for RawBody {
     async fn from_request(request: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
         let vault = vault(request)?;
-        let limit = vault.config().max_body_bytes;
+        let limit = vault.config().http.max_body_bytes;
         wire::check_declared_length(request.headers(), limit).map_err(ApiError)?;
         let Ok(body) = body.take() else {
             return Ok(Self(Bytes::new()));

@@ -37,10 +37,10 @@ pub use error::{into_poem, problem_layer, ApiError};
 pub use extract::{AuthUser, ClientIp, JsonBody, MaybeAuthUser};
 
 /// The whole API as the example servers serve it: every module under
-/// [`vault_core::Config::api_prefix`] (default `/api`), health at `/health`, problem+json for
+/// [`vault_core::HttpConfig::api_prefix`] (default `/api`), health at `/health`, problem+json for
 /// every error (unknown routes, wrong methods, panics), and `X-Request-Id` on every response.
 pub fn app(vault: Vault) -> impl Endpoint<Output = poem::Response> {
-    let prefix = vault.config().api_prefix.clone();
+    let prefix = vault.config().http.api_prefix.clone();
     let route = Route::new().nest(
         if prefix.is_empty() {
             "/"

@@ -4,8 +4,6 @@
 pub mod model;
 pub mod password;
 mod service;
-#[cfg(test)]
-mod service_tests;
 pub mod store;
 pub mod token;
 

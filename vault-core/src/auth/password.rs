@@ -2,18 +2,20 @@
 //! cost the same time as wrong passwords.
 //!
 //! Hashes run on `concurrency` threads of their own rather than on the async executor or tokio's
-//! blocking pool, for two reasons:
+//! blocking pool, for three reasons:
 //!
 //! - **Priority.** On Linux the hashing threads run `nice` steps below the server (see
-//!   [`crate::Config::hash_nice`]), so when a login flood and ordinary requests compete for
-//!   the cores, the scheduler lets the executor threads in at once instead of after a full time
-//!   slice of argon2: hashing gets the CPU time the other requests leave over.
-//! - **Placement.** With fewer hashing threads than CPUs, they are also kept on the last
-//!   `concurrency` of the CPUs the server may use (see [`crate::Config::hash_pinned`]). Left to
-//!   move, the scheduler kept bouncing the busy hashing thread onto whichever CPU was serving
-//!   requests at the moment: on two cores, `me`'s p99 during a login flood was ~2 ms against
-//!   ~0.2 ms quiet; pinned, 0.16–0.35 ms, with more logins served too. Other threads may still
-//!   use those CPUs; the load balancer just moves them away while hashing keeps them busy.
+//!   [`crate::config::HashingConfig::nice`]), so when a login flood and ordinary requests
+//!   compete for the cores, the scheduler lets the executor threads in at once instead of after
+//!   a full time slice of argon2: hashing gets the CPU time the other requests leave over.
+//! - **Placement** (opt-in: [`crate::config::HashingConfig::pinned`]). With fewer hashing
+//!   threads than CPUs, they can also be kept on the last `concurrency` of the CPUs the server
+//!   may use. Left to move, the scheduler kept bouncing the busy hashing thread onto whichever
+//!   CPU was serving requests at the moment: on two cores, `me`'s p99 during a login flood was
+//!   ~2 ms against ~0.2 ms quiet; pinned, 0.16–0.35 ms, with more logins served too. Other
+//!   threads may still use those CPUs; the load balancer just moves them away while hashing
+//!   keeps them busy. It is off by default because where a process's threads run is the
+//!   host's decision (CPU quotas, cpusets), not a library's.
 //! - **Memory.** Each hash needs `memory_kib` of working memory (19 MiB by default). Allocating
 //!   it per hash from `spawn_blocking` threads leaves glibc holding freed 19 MiB chunks in one
 //!   arena per thread that ever hashed — hundreds of MiB of resident memory after a burst of
@@ -60,7 +62,7 @@ impl PasswordHasher {
     }
 
     /// Like [`Self::new`], with hashing threads `nice` steps below the priority of the thread
-    /// that creates the hasher (Linux; see [`crate::Config::hash_nice`]).
+    /// that creates the hasher (Linux; see [`crate::config::HashingConfig::nice`]).
     ///
     /// # Errors
     /// As [`Self::new`].
@@ -70,7 +72,7 @@ impl PasswordHasher {
 
     /// Like [`Self::with_nice`]; with `pinned`, the hashing threads are also kept on the last
     /// `concurrency` CPUs the creating thread may use, when that leaves at least one CPU
-    /// without them (Linux; see [`crate::Config::hash_pinned`]).
+    /// without them (Linux; see [`crate::config::HashingConfig::pinned`]).
     ///
     /// # Errors
     /// As [`Self::new`].

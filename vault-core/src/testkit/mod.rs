@@ -48,8 +48,8 @@ pub const TEST_SECRET: &[u8] = b"vault-conformance-suite-secret-0123456789";
 pub fn test_config(database_url: &str) -> Config {
     let mut config = Config::new(database_url, Secret::new(TEST_SECRET.to_vec()));
     config.throttle = ThrottleConfig::off();
-    config.trust_forwarded_for = true;
-    config.max_connections = 5;
+    config.http.trust_forwarded_for = true;
+    config.database.max_connections = 5;
     config
 }
 
@@ -76,7 +76,7 @@ impl Ctx {
     pub async fn start_with(&self, adjust: impl FnOnce(&mut Config)) -> Harness {
         let database = TestDatabase::create(self.backend).await;
         let mut config = test_config(&database.url);
-        config.blob_dir = Some(database.files_dir());
+        config.resources.blob_dir = Some(database.files_dir());
         adjust(&mut config);
         let vault = Vault::open(config)
             .await

@@ -708,10 +708,10 @@ pub async fn deactivated_users_are_locked_out(ctx: Ctx) {
 
 pub async fn revocation_reaches_other_instances_within_ttl(ctx: Ctx) {
     let ttl = Duration::from_millis(800);
-    let a = ctx.start_with(|c| c.token_state_ttl = ttl).await;
+    let a = ctx.start_with(|c| c.auth.token_state_ttl = ttl).await;
     // A second instance over the same database, as behind a load balancer.
     let mut config = crate::testkit::test_config(&a.database.url);
-    config.token_state_ttl = ttl;
+    config.auth.token_state_ttl = ttl;
     let vault_b = crate::Vault::open(config).await.expect("second instance");
     let b = (ctx.factory)(vault_b);
     let user = a.register("roamer").await;

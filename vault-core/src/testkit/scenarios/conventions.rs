@@ -184,7 +184,7 @@ pub async fn wrong_types_and_missing_fields_name_the_field(ctx: Ctx) {
 
 pub async fn body_over_limit_is_413(ctx: Ctx) {
     let h = ctx.start().await;
-    let limit = usize::try_from(h.vault.config().max_body_bytes).unwrap_or(usize::MAX);
+    let limit = usize::try_from(h.vault.config().http.max_body_bytes).unwrap_or(usize::MAX);
     let big = format!(r#"{{"username":"{}"}}"#, "a".repeat(limit + 10));
     // Streamed with no Content-Length: the limit is enforced while reading.
     h.post("/api/auth/register")

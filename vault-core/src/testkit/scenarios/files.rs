@@ -135,7 +135,9 @@ pub async fn files_upload_download_replace_delete(ctx: Ctx) {
 }
 
 pub async fn file_uploads_are_checked(ctx: Ctx) {
-    let h = ctx.start_with(|c| c.uploads.max_bytes = 64 * 1024).await;
+    let h = ctx
+        .start_with(|c| c.resources.uploads.max_bytes = 64 * 1024)
+        .await;
     let ada = h.register("ada").await;
     let bob = h.register("bob").await;
     let path = note(&h, &ada).await;

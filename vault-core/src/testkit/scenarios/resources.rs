@@ -796,7 +796,7 @@ pub async fn ownership_table_private_modules(ctx: Ctx) {
 
 pub async fn page_links_are_absolute_with_a_public_base_url(ctx: Ctx) {
     let h = ctx
-        .start_with(|c| c.public_base_url = Some("https://vault.example.com".into()))
+        .start_with(|c| c.http.public_base_url = Some("https://vault.example.com".into()))
         .await;
     let ada = h.register("ada").await;
     for i in 0..3 {
