@@ -3,5 +3,6 @@
 
 pub mod baseline;
 pub mod client;
+pub mod pgbench;
 pub mod seed;
 pub mod wrk;

@@ -18,6 +18,9 @@ pub struct Load {
     pub headers: Vec<(String, String)>,
     /// JSON body, for `POST`.
     pub body: Option<String>,
+    /// Bearer tokens taken in turn, one per request (each wrk thread starting at another one),
+    /// so that a load's requests are spread over several accounts. Empty: none.
+    pub rotate_tokens: Vec<String>,
     /// Open connections.
     pub connections: u32,
     /// Seconds.
@@ -54,6 +57,7 @@ impl Load {
             method: "GET",
             headers,
             body: None,
+            rotate_tokens: Vec::new(),
             connections,
             seconds,
         }
@@ -67,6 +71,24 @@ impl Load {
         if let Some(body) = &self.body {
             lua.push_str("wrk.headers[\"Content-Type\"] = \"application/json\"\n");
             let _ = writeln!(lua, "wrk.body = [[{body}]]");
+        }
+        if !self.rotate_tokens.is_empty() {
+            lua.push_str("local tokens = {");
+            for token in &self.rotate_tokens {
+                let _ = write!(lua, "\"Bearer {token}\", ");
+            }
+            // Each thread starts at its own offset: `setup` numbers the threads.
+            lua.push_str(
+                "}\nlocal threads = 0\n\
+                 setup = function(thread) threads = threads + 1; thread:set(\"offset\", threads * 7) end\n\
+                 local turn = nil\n\
+                 request = function()\n  \
+                   if turn == nil then turn = offset or 0 end\n  \
+                   turn = turn % #tokens + 1\n  \
+                   wrk.headers[\"Authorization\"] = tokens[turn]\n  \
+                   return wrk.format()\n\
+                 end\n",
+            );
         }
         let _ = write!(
             lua,

@@ -6,7 +6,10 @@
 //! with 100 resources each — and drives it with `wrk` at 32 connections, scenario by scenario,
 //! printing requests/s, p50, p99 and the server's peak RSS of each, then checks the targets of
 //! the README as ratios within this one run. It then grows the user to 100 000 resources and
-//! runs `list` and `search` again.
+//! runs `list` and `search` again. Last come the writes: `create-1` (one account creates
+//! resources with three existing tags on all 32 connections) and `create-32` (the same spread
+//! over 32 accounts); on PostgreSQL, `pgbench` then commits the same rows straight into the
+//! tables (see `vault_benches::pgbench`), the database's own ceiling for `create-32`.
 //!
 //! Environment: `VAULT_LOAD_SECONDS` (per scenario, default 10), `VAULT_LOAD_BIG` (resources
 //! of the grown user, default 100000; 0 skips the growth step), `VAULT_TEST_POSTGRES_URL` (the
@@ -28,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use vault_benches::wrk::{self, Load, Stats};
-use vault_benches::{baseline, seed};
+use vault_benches::{baseline, pgbench, seed};
 use vault_core::testkit::smoke::Server;
 use vault_core::testkit::{Backend, TestDatabase};
 
@@ -36,6 +39,10 @@ const CONNECTIONS: u32 = 32;
 const MAIN_USER: &str = "loadbench";
 const SMALL: usize = 10_000;
 const SEED_THREADS: usize = 4;
+/// Accounts the `create-32` scenario spreads its writes over.
+const WRITERS: usize = 32;
+/// Their usernames' prefix (`crowd00`…).
+const WRITER_PREFIX: &str = "crowd";
 
 fn env_number(name: &str, default: usize) -> Result<usize> {
     match std::env::var(name) {
@@ -162,6 +169,7 @@ impl Bench<'_> {
             body: Some(
                 serde_json::json!({"username": MAIN_USER, "password": seed::PASSWORD}).to_string(),
             ),
+            rotate_tokens: Vec::new(),
             connections: CONNECTIONS,
             seconds: self.seconds,
         };
@@ -176,6 +184,60 @@ impl Bench<'_> {
         let rss = peak_rss_mib(pid);
         self.record("login-flood", logins, rss)?;
         self.record("me-under-flood", beside, rss)?;
+        Ok(())
+    }
+
+    /// `POST /api/resources` with three existing tags at 32 connections: from one account,
+    /// then spread over [`WRITERS`] accounts; on PostgreSQL, then pgbench writing the same rows
+    /// (`pgbench-create`), with the database's tables as they are after the HTTP writes.
+    fn writes(&mut self, runtime: &tokio::runtime::Runtime, db: &TestDatabase) -> Result<()> {
+        let addr = self.server.addr;
+        let body = pgbench::create_body();
+        let mut tokens = Vec::with_capacity(WRITERS + 1);
+        for name in std::iter::once("writer".to_string())
+            .chain((0..WRITERS).map(|n| format!("{WRITER_PREFIX}{n:02}")))
+        {
+            let token = seed::register(addr, &name)?;
+            // The first resource creates the account's tags; the measured ones find them.
+            let mut conn = vault_benches::client::Conn::connect(addr)?;
+            let value: serde_json::Value = serde_json::from_str(&body)?;
+            conn.send("POST", "/api/resources", Some(&token), Some(&value))?
+                .expect(201, "first resource")?;
+            tokens.push(token);
+        }
+        let seconds = self.seconds;
+        let create = |tokens: Vec<String>| Load {
+            url: url(addr, "/api/resources"),
+            method: "POST",
+            headers: Vec::new(),
+            body: Some(body.clone()),
+            rotate_tokens: tokens,
+            connections: CONNECTIONS,
+            seconds,
+        };
+        let one = create(tokens[..1].to_vec());
+        let stats = wrk::run(&one, self.dir, "create-1")?;
+        self.record("create-1", stats, None)?;
+        let spread = create(tokens[1..].to_vec());
+        let stats = wrk::run(&spread, self.dir, "create-32")?;
+        self.record("create-32", stats, None)?;
+        if db.backend == Backend::Postgres {
+            let url = server_database_url(&db.url);
+            let writers = runtime.block_on(async {
+                let pool = sqlx::PgPool::connect(&url).await?;
+                let writers = pgbench::prepare(&pool, WRITER_PREFIX).await;
+                pool.close().await;
+                writers
+            })?;
+            let tps = pgbench::run(&url, self.dir, writers, CONNECTIONS, self.seconds)?;
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let stats = Stats {
+                requests: (tps * f64::from(self.seconds)) as u64,
+                rps: tps,
+                ..Stats::default()
+            };
+            self.record("pgbench-create", stats, None)?;
+        }
         Ok(())
     }
 
@@ -256,6 +318,14 @@ fn targets(bench: &Bench<'_>) -> Vec<Target> {
             ratio: ratio(get("search-big").p99_ms, get("search").p99_ms),
             bound: 2.0,
             at_least: false,
+        });
+    }
+    if bench.stats("pgbench-create").is_some() {
+        targets.push(Target {
+            name: "create (32 users) / pgbench ≥ 0.70",
+            ratio: ratio(get("create-32").rps, get("pgbench-create").rps),
+            bound: 0.7,
+            at_least: true,
         });
     }
     targets
@@ -377,6 +447,8 @@ fn run(adapter: &str, database: &str) -> Result<bool> {
             &format!("/api/resources?search={}", seed::RARE_WORD),
         )?;
     }
+
+    bench.writes(&runtime, &db)?;
 
     let targets = targets(&bench);
     let mut report = String::new();
