@@ -91,7 +91,8 @@ impl<T: ToJSON> ToJSON for Patch<T> {
     }
 }
 
-/// `Page_{T}` (`Page_Resource`, `Page_Tag`): the name utoipa gives the same generic.
+/// `Page_{T}` (`Page_Resource`, `Page_Tag`), with `T`'s schema inline in `results`: the name
+/// and the shape utoipa gives the same generic, so both adapters' documents agree.
 impl<T: Type> Type for Page<T> {
     const IS_REQUIRED: bool = true;
 
@@ -140,7 +141,14 @@ impl<T: Type> Type for Page<T> {
                     ),
                     (
                         "results",
-                        field(Vec::<T>::schema_ref(), "This page's items.", false),
+                        field(
+                            inline(MetaSchema {
+                                items: Some(Box::new(inline(registry.create_fake_schema::<T>()))),
+                                ..MetaSchema::new("array")
+                            }),
+                            "This page's items.",
+                            false,
+                        ),
                     ),
                 ],
                 ..MetaSchema::new("object")

@@ -3,7 +3,9 @@
 
 #![allow(dead_code)]
 
-use poem_openapi::payload::Binary;
+use poem::{Body, IntoResponse, Response};
+use poem_openapi::payload::Payload;
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
 use poem_openapi::ApiResponse;
 use vault_core::page::Page;
 use vault_core::resources::{Resource, Tag};
@@ -109,7 +111,7 @@ pub(crate) enum DeleteResource {
 pub(crate) enum DownloadFile {
     /// The bytes, with Content-Type, Content-Length, Content-Disposition and ETag
     #[oai(status = 200)]
-    Ok(Binary<Vec<u8>>),
+    Ok(FileBytes),
     /// Unchanged since the given ETag
     #[oai(status = 304)]
     NotModified,
@@ -238,4 +240,24 @@ pub(crate) enum DeleteTag {
     /// No such tag of the caller
     #[oai(status = 404)]
     NotFound(ProblemJson),
+}
+
+/// A file's bytes, of any media type (the response carries the stored one).
+pub(crate) struct FileBytes(Body);
+
+impl Payload for FileBytes {
+    const CONTENT_TYPE: &'static str = "application/octet-stream";
+
+    /// Any bytes: no schema constrains them.
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema::ANY))
+    }
+}
+
+impl IntoResponse for FileBytes {
+    fn into_response(self) -> Response {
+        Response::builder()
+            .content_type(Self::CONTENT_TYPE)
+            .body(self.0)
+    }
 }
