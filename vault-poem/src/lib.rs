@@ -3,7 +3,7 @@
 //! Serves Vault's HTTP API (`../shared/API.md`) from a poem 3 application, byte for byte like
 //! `vault-axum`. Thin by design: every rule lives in `vault-core`.
 //!
-//! Each module is a poem-openapi [`OpenApi`](poem_openapi::OpenApi): [`AuthApi`],
+//! Each module is a poem-openapi [`OpenApi`](trait@poem_openapi::OpenApi): [`AuthApi`],
 //! [`ResourcesApi`] and [`HealthApi`]. [`app`] mounts them all as the example servers serve
 //! them; a host that documents its own operations with poem-openapi composes Vault's APIs
 //! with its own in one `OpenApiService`, so its document lists both:

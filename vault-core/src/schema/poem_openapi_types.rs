@@ -325,7 +325,7 @@ mod tests {
         assert_eq!(Patch::<String>::Missing.to_json(), None);
         assert_eq!(Patch::<String>::Null.to_json(), Some(JsonValue::Null));
         assert_eq!(Patch::Value(true).to_json(), Some(JsonValue::Bool(true)));
-        assert!(!Patch::<bool>::IS_REQUIRED);
+        const { assert!(!Patch::<bool>::IS_REQUIRED) };
     }
 
     #[test]
