@@ -321,7 +321,7 @@ mod tests {
             Patch::<String>::parse_from_json(Some("x".into())).ok(),
             Some(Patch::Value("x".to_string()))
         );
-        assert!(Patch::<String>::parse_from_json(Some(5.into())).is_err());
+        assert!(Patch::<bool>::parse_from_json(Some("yes".into())).is_err());
         assert_eq!(Patch::<String>::Missing.to_json(), None);
         assert_eq!(Patch::<String>::Null.to_json(), Some(JsonValue::Null));
         assert_eq!(Patch::Value(true).to_json(), Some(JsonValue::Bool(true)));
