@@ -113,6 +113,9 @@ fn problem_for(error: &poem::Error, method: String) -> Response {
     } else {
         match error.status() {
             StatusCode::NOT_FOUND => Error::NotFound,
+            // poem-openapi's own security schemes refuse with a bare 401 / 403.
+            StatusCode::UNAUTHORIZED => Error::NotAuthenticated,
+            StatusCode::FORBIDDEN => Error::PermissionDenied,
             StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge { limit: 0 },
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMediaType(String::new()),
             status if status.is_client_error() => Error::Parse(error.to_string()),

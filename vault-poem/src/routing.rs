@@ -47,14 +47,15 @@ where
             let methods = Arc::clone(&methods);
             async move {
                 strip_trailing_slash(&mut request);
-                let path = request.uri().path().to_string();
+                // Cheap (reference-counted) copies, read only for a 405.
+                let uri = request.uri().clone();
                 let method = request.method().clone();
                 match next.call(request).await {
                     Ok(response) => Ok(response.into_response()),
                     Err(error) if error.is::<MethodNotAllowedError>() => {
                         Err(ApiError(Error::MethodNotAllowed {
                             method: method.to_string(),
-                            allow: methods.allowed(&path),
+                            allow: methods.allowed(uri.path()),
                         })
                         .into())
                     }

@@ -195,3 +195,52 @@ async fn host_operations_get_the_core_decoding_errors_and_conventions() {
     let wrong = client.post("/api/auth/me").send().await;
     wrong.assert_header("allow", "GET, PATCH, DELETE");
 }
+
+/// A host operation written with poem-openapi's own extractors.
+struct PlainApi;
+
+#[OpenApi]
+impl PlainApi {
+    /// Doubles `n`.
+    #[oai(path = "/double", method = "post", operation_id = "double")]
+    async fn double(
+        &self,
+        n: poem_openapi::param::Query<u32>,
+        _note: poem_openapi::payload::Json<Note>,
+    ) -> poem_openapi::payload::PlainText<String> {
+        poem_openapi::payload::PlainText((u64::from(n.0) * 2).to_string())
+    }
+}
+
+#[tokio::test]
+async fn poem_openapi_own_rejections_are_problems_too() {
+    let service = OpenApiService::new(PlainApi, "host", "1");
+    let client = TestClient::new(vault_poem::with_layers(vault_poem::serve(service)));
+    let ok = client
+        .post("/double?n=21")
+        .body_json(&json!({"text": "x"}))
+        .send()
+        .await;
+    ok.assert_status_is_ok();
+    ok.assert_text("42").await;
+    for (query, content_type, status, code) in [
+        ("n=abc", "application/json", 400, "parse_error"),
+        ("", "application/json", 400, "parse_error"),
+        ("n=1", "text/plain", 415, "unsupported_media_type"),
+    ] {
+        let resp = client
+            .post(format!("/double?{query}"))
+            .content_type(content_type)
+            .body(r#"{"text":"x"}"#)
+            .send()
+            .await;
+        resp.assert_status(http::StatusCode::from_u16(status).expect("status"));
+        resp.assert_content_type("application/problem+json");
+        resp.json()
+            .await
+            .value()
+            .object()
+            .get("code")
+            .assert_string(code);
+    }
+}
