@@ -4,6 +4,11 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// A user's role.
+#[cfg_attr(
+    feature = "poem-openapi",
+    derive(poem_openapi::Enum),
+    oai(rename_all = "lowercase")
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {

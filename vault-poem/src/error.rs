@@ -5,7 +5,7 @@ use std::any::Any;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use poem::error::{MethodNotAllowedError, NotFoundError, ResponseError};
+use poem::error::{MethodNotAllowedError, NotFoundError, ParsePathError, ResponseError};
 use poem::http::{HeaderValue, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use vault_core::Error;
@@ -27,6 +27,18 @@ impl std::fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+/// As the error side of an operation's result: its statuses are declared by the operation's
+/// answer (see [`crate::Answer`]), so it adds none.
+impl poem_openapi::ApiResponse for ApiError {
+    fn meta() -> poem_openapi::registry::MetaResponses {
+        poem_openapi::registry::MetaResponses {
+            responses: Vec::new(),
+        }
+    }
+
+    fn register(_registry: &mut poem_openapi::registry::Registry) {}
+}
 
 impl ResponseError for ApiError {
     fn status(&self) -> StatusCode {
@@ -89,7 +101,9 @@ fn problem_for(error: &poem::Error, method: String) -> Response {
     if let Some(own) = error.downcast_ref::<ApiError>() {
         return own.as_response();
     }
-    let core = if error.is::<NotFoundError>() {
+    // poem's router drops a path segment that does not percent-decode to UTF-8 and then
+    // refuses the path (`ParsePathError`): such a path names nothing, as in the contract.
+    let core = if error.is::<NotFoundError>() || error.is::<ParsePathError>() {
         Error::NotFound
     } else if error.is::<MethodNotAllowedError>() {
         Error::MethodNotAllowed {
@@ -99,6 +113,9 @@ fn problem_for(error: &poem::Error, method: String) -> Response {
     } else {
         match error.status() {
             StatusCode::NOT_FOUND => Error::NotFound,
+            // poem-openapi's own security schemes refuse with a bare 401 / 403.
+            StatusCode::UNAUTHORIZED => Error::NotAuthenticated,
+            StatusCode::FORBIDDEN => Error::PermissionDenied,
             StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge { limit: 0 },
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMediaType(String::new()),
             status if status.is_client_error() => Error::Parse(error.to_string()),
@@ -116,12 +133,4 @@ pub(crate) fn panic_response(cause: Box<dyn Any + Send + 'static>) -> Response {
         .or_else(|| cause.downcast_ref::<&str>().copied())
         .unwrap_or("unknown panic");
     into_poem(Error::Internal(format!("handler panicked: {text}")).to_response())
-}
-
-/// The answer for a known route called with a method it does not take.
-pub(crate) fn method_not_allowed(method: &poem::http::Method, allow: &[&str]) -> ApiError {
-    ApiError(Error::MethodNotAllowed {
-        method: method.to_string(),
-        allow: allow.iter().map(|m| (*m).to_string()).collect(),
-    })
 }

@@ -66,9 +66,13 @@ impl<'a> FromRequest<'a> for ClientIp {
     }
 }
 
-/// Middleware: the general rate limits (anonymous per IP, authenticated per user). The caller
-/// it verifies is kept in the request for [`AuthUser`] and [`MaybeAuthUser`].
-pub(crate) async fn throttle<E: Endpoint>(
+/// Middleware (`.around(vault_poem::throttle)`): the general rate limits of API.md §9
+/// (anonymous per IP, authenticated per user). The caller it verifies is kept in the request
+/// for [`AuthUser`], [`MaybeAuthUser`] and [`crate::ApiAuth`].
+///
+/// # Errors
+/// 429 problem+json when a limit is reached, 401 for a refused bearer token.
+pub async fn throttle<E: Endpoint>(
     next: Arc<E>,
     mut request: Request,
 ) -> poem::Result<poem::Response> {

@@ -3,53 +3,97 @@
 //! Serves Vault's HTTP API (`../shared/API.md`) from a poem 3 application, byte for byte like
 //! `vault-axum`. Thin by design: every rule lives in `vault-core`.
 //!
-//! ```no_run
-//! use poem::{get, handler, EndpointExt, Route};
-//! use vault_core::{Config, Secret, Vault};
-//! use vault_poem::AuthUser;
+//! Each module is a poem-openapi [`OpenApi`](trait@poem_openapi::OpenApi): [`AuthApi`],
+//! [`ResourcesApi`] and [`HealthApi`]. [`app`] mounts them all as the example servers serve
+//! them; a host that documents its own operations with poem-openapi composes Vault's APIs
+//! with its own in one `OpenApiService`, so its document lists both:
 //!
-//! #[handler]
-//! fn hello(AuthUser(user): AuthUser) -> String {
-//!     format!("hello, {}", user.user_id)
+//! ```no_run
+//! use poem::{EndpointExt, Route};
+//! use poem_openapi::{payload::PlainText, OpenApi, OpenApiService};
+//! use vault_core::{Config, Secret, Vault};
+//! use vault_poem::{ApiAuth, AuthApi, ResourcesApi};
+//!
+//! struct HelloApi;
+//!
+//! #[OpenApi]
+//! impl HelloApi {
+//!     /// Greets the authenticated caller.
+//!     #[oai(path = "/hello", method = "get")]
+//!     async fn hello(&self, ApiAuth(caller): ApiAuth) -> PlainText<String> {
+//!         PlainText(format!("hello, {}", caller.user_id))
+//!     }
 //! }
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let vault = Vault::open(Config::new("sqlite://vault.db", Secret::generate(32)?)).await?;
+//! let service = OpenApiService::new((AuthApi, ResourcesApi, HelloApi), "My app", "1.0")
+//!     .url_prefix("/api");
 //! let app = Route::new()
-//!     .at("/hello", get(hello))
-//!     .nest("/", vault_poem::app(vault.clone()))
+//!     .at("/api/openapi.json", service.spec_endpoint())
+//!     .nest("/api", vault_poem::serve(service).around(vault_poem::throttle))
 //!     .data(vault);
-//! poem::Server::new(poem::listener::TcpListener::bind("127.0.0.1:8000")).run(app).await?;
+//! poem::Server::new(poem::listener::TcpListener::bind("127.0.0.1:8000"))
+//!     .run(vault_poem::with_layers(app))
+//!     .await?;
 //! # Ok(()) }
 //! ```
+//!
+//! Plain poem handlers use the extractors [`AuthUser`], [`MaybeAuthUser`], [`ClientIp`] and
+//! [`JsonBody`]; poem-openapi operations use [`ApiAuth`] (documented as the `bearer` and
+//! `oauth2` security schemes), [`Json`], `Path<`[`Id`]`>`, and answer with the core's bytes
+//! through [`Answer`]. Every error, poem's and poem-openapi's included, is the contract's
+//! problem+json.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod answer;
+mod auth;
+mod docs;
 mod error;
 mod extract;
-pub mod routes;
+mod health;
+mod params;
+mod payload;
+mod resources;
+mod routing;
+mod tags;
 
 use poem::{Endpoint, EndpointExt, IntoEndpoint, Route};
+use poem_openapi::OpenApiService;
 use vault_core::Vault;
 
+pub use answer::{Answer, ProblemJson};
+pub use auth::AuthApi;
+pub use docs::document;
 pub use error::{into_poem, problem_layer, ApiError};
-pub use extract::{AuthUser, ClientIp, JsonBody, MaybeAuthUser};
+pub use extract::{throttle, AuthUser, ClientIp, JsonBody, MaybeAuthUser};
+pub use health::HealthApi;
+pub use params::{ApiAuth, HeaderParam, Id, MaybeApiAuth, QueryParam};
+pub use payload::{BodyDoc, Json, Multipart, Streamed, Unparsed};
+pub use resources::ResourcesApi;
+pub use routing::serve;
 
 /// The whole API as the example servers serve it: every module under
-/// [`vault_core::HttpConfig::api_prefix`] (default `/api`), health at `/health`, problem+json for
-/// every error (unknown routes, wrong methods, panics), and `X-Request-Id` on every response.
+/// [`vault_core::HttpConfig::api_prefix`] (default `/api`) behind the general rate limits, with
+/// its OpenAPI document at `{prefix}/openapi.json` and the offline docs page at
+/// `{prefix}/docs`; health at `/health`; problem+json for every error (unknown routes, wrong
+/// methods, panics), and `X-Request-Id` on every response.
 pub fn app(vault: Vault) -> impl Endpoint<Output = poem::Response> {
     let prefix = vault.config().http.api_prefix.clone();
-    let route = Route::new().nest(
-        if prefix.is_empty() {
-            "/"
-        } else {
-            prefix.as_str()
-        },
-        routes::api(),
-    );
-    let route = routes::health(route);
+    let modules = serve(OpenApiService::new(
+        (AuthApi, ResourcesApi),
+        docs::TITLE,
+        docs::VERSION,
+    ));
+    let api = docs::routes(Route::new(), document(&prefix))
+        .nest("/", modules)
+        .around(throttle);
+    let health = serve(OpenApiService::new(HealthApi, docs::TITLE, docs::VERSION));
+    let route = Route::new()
+        .nest_no_strip("/health", health)
+        .nest(if prefix.is_empty() { "/" } else { &prefix }, api);
     with_layers(route.data(vault))
 }
 

@@ -160,6 +160,7 @@ pub fn parse_display_name(raw: &str) -> Result<String, String> {
 }
 
 /// A user as the API shows it.
+#[cfg_attr(feature = "poem-openapi", derive(poem_openapi::Object))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
 pub struct User {
     /// UUID v7.
@@ -300,6 +301,11 @@ pub enum Rotation {
 }
 
 /// POST /auth/register body.
+#[cfg_attr(
+    feature = "poem-openapi",
+    derive(poem_openapi::Object),
+    oai(deny_unknown_fields)
+)]
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
@@ -313,11 +319,17 @@ pub struct RegisterRequest {
     #[schema(example = "correct-horse-battery-staple")]
     pub password: String,
     /// Optional name to show.
+    #[cfg_attr(feature = "poem-openapi", oai(nullable))]
     #[serde(default)]
     pub display_name: Option<String>,
 }
 
 /// POST /auth/token JSON body. `username` may also be the email.
+#[cfg_attr(
+    feature = "poem-openapi",
+    derive(poem_openapi::Object),
+    oai(deny_unknown_fields)
+)]
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
@@ -328,6 +340,11 @@ pub struct LoginRequest {
 }
 
 /// Body carrying a refresh token (refresh, logout).
+#[cfg_attr(
+    feature = "poem-openapi",
+    derive(poem_openapi::Object),
+    oai(deny_unknown_fields)
+)]
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
@@ -336,20 +353,32 @@ pub struct RefreshRequest {
 }
 
 /// PATCH /auth/me body: only these fields are writable.
+#[cfg_attr(
+    feature = "poem-openapi",
+    derive(poem_openapi::Object),
+    oai(deny_unknown_fields)
+)]
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMeRequest {
     /// New email.
+    #[cfg_attr(feature = "poem-openapi", oai(nullable))]
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub email: Patch<String>,
     /// New display name.
+    #[cfg_attr(feature = "poem-openapi", oai(nullable))]
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub display_name: Patch<String>,
 }
 
 /// POST /auth/password body.
+#[cfg_attr(
+    feature = "poem-openapi",
+    derive(poem_openapi::Object),
+    oai(deny_unknown_fields)
+)]
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
@@ -360,6 +389,11 @@ pub struct ChangePasswordRequest {
 }
 
 /// DELETE /auth/me body.
+#[cfg_attr(
+    feature = "poem-openapi",
+    derive(poem_openapi::Object),
+    oai(deny_unknown_fields)
+)]
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteAccountRequest {
@@ -368,6 +402,7 @@ pub struct DeleteAccountRequest {
 }
 
 /// An access/refresh pair (JSON login, refresh).
+#[cfg_attr(feature = "poem-openapi", derive(poem_openapi::Object))]
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TokenPair {
     /// JWT access token.
@@ -382,6 +417,7 @@ pub struct TokenPair {
 }
 
 /// The OAuth2 password-grant answer (form login; what Swagger UI's Authorize reads).
+#[cfg_attr(feature = "poem-openapi", derive(poem_openapi::Object))]
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct OAuthTokenResponse {
     /// JWT access token.
@@ -406,6 +442,7 @@ impl From<TokenPair> for OAuthTokenResponse {
 }
 
 /// POST /auth/register answer.
+#[cfg_attr(feature = "poem-openapi", derive(poem_openapi::Object))]
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RegisterResponse {
     /// The new user.

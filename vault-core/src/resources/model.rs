@@ -20,6 +20,11 @@ pub const TAGS_PER_RESOURCE_MAX: usize = 20;
 pub const URL_MAX: usize = 2048;
 
 /// What a resource is.
+#[cfg_attr(
+    feature = "poem-openapi",
+    derive(poem_openapi::Enum),
+    oai(rename_all = "lowercase")
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ResourceKind {
@@ -75,6 +80,7 @@ impl TryFrom<String> for ResourceKind {
 }
 
 /// The file attached to a resource.
+#[cfg_attr(feature = "poem-openapi", derive(poem_openapi::Object))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FileInfo {
     /// Original file name.
@@ -90,6 +96,7 @@ pub struct FileInfo {
 }
 
 /// A resource as the API shows it.
+#[cfg_attr(feature = "poem-openapi", derive(poem_openapi::Object))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Resource {
     /// UUID v7.
@@ -101,12 +108,14 @@ pub struct Resource {
     /// Markdown, at most 100 000 characters.
     pub body: String,
     /// Absolute http(s) URL; required for links.
+    #[cfg_attr(feature = "poem-openapi", oai(nullable))]
     pub url: Option<String>,
     /// Tag names, sorted.
     pub tags: Vec<String>,
     /// Marked as favorite.
     pub favorite: bool,
     /// The attached file, if any.
+    #[cfg_attr(feature = "poem-openapi", oai(nullable))]
     pub file: Option<FileInfo>,
     /// Creation time.
     #[serde(with = "crate::time::rfc3339")]
@@ -119,6 +128,7 @@ pub struct Resource {
 }
 
 /// A tag as the API shows it.
+#[cfg_attr(feature = "poem-openapi", derive(poem_openapi::Object))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Tag {
     /// UUID v7.
@@ -135,6 +145,11 @@ pub struct Tag {
 
 /// POST /resources and PUT /resources/{id} body: every writable field (PUT resets omitted
 /// optional fields to their defaults).
+#[cfg_attr(
+    feature = "poem-openapi",
+    derive(poem_openapi::Object),
+    oai(deny_unknown_fields)
+)]
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceInput {
@@ -143,50 +158,70 @@ pub struct ResourceInput {
     /// Title.
     pub title: String,
     /// Body (default `""`).
+    #[cfg_attr(feature = "poem-openapi", oai(nullable))]
     #[serde(default)]
     pub body: Option<String>,
     /// URL (default `null`).
+    #[cfg_attr(feature = "poem-openapi", oai(nullable))]
     #[serde(default)]
     pub url: Option<String>,
     /// Tag names (default `[]`), created on the fly.
+    #[cfg_attr(feature = "poem-openapi", oai(nullable))]
     #[serde(default)]
     pub tags: Option<Vec<String>>,
     /// Favorite (default `false`).
+    #[cfg_attr(feature = "poem-openapi", oai(nullable))]
     #[serde(default)]
     pub favorite: Option<bool>,
 }
 
 /// PATCH /resources/{id} body: only the fields given change.
+#[cfg_attr(
+    feature = "poem-openapi",
+    derive(poem_openapi::Object),
+    oai(deny_unknown_fields)
+)]
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourcePatch {
     /// Kind.
+    #[cfg_attr(feature = "poem-openapi", oai(nullable))]
     #[serde(default)]
     #[schema(value_type = Option<ResourceKind>)]
     pub kind: Patch<ResourceKind>,
     /// Title.
+    #[cfg_attr(feature = "poem-openapi", oai(nullable))]
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub title: Patch<String>,
     /// Body.
+    #[cfg_attr(feature = "poem-openapi", oai(nullable))]
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub body: Patch<String>,
     /// URL (`null` clears it).
+    #[cfg_attr(feature = "poem-openapi", oai(nullable))]
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub url: Patch<String>,
     /// Tag names (replace the set).
+    #[cfg_attr(feature = "poem-openapi", oai(nullable))]
     #[serde(default)]
     #[schema(value_type = Option<Vec<String>>)]
     pub tags: Patch<Vec<String>>,
     /// Favorite.
+    #[cfg_attr(feature = "poem-openapi", oai(nullable))]
     #[serde(default)]
     #[schema(value_type = Option<bool>)]
     pub favorite: Patch<bool>,
 }
 
 /// POST /tags and PATCH /tags/{id} body.
+#[cfg_attr(
+    feature = "poem-openapi",
+    derive(poem_openapi::Object),
+    oai(deny_unknown_fields)
+)]
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagInput {

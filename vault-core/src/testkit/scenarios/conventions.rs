@@ -208,3 +208,46 @@ pub async fn body_over_limit_is_413(ctx: Ctx) {
         .await
         .expect_problem(413, "payload_too_large");
 }
+
+/// An id that does not even percent-decode to UTF-8 is a malformed id like any other: 404
+/// problem+json, for every verb of every route that takes one (never a framework's 400).
+pub async fn undecodable_ids_are_404(ctx: Ctx) {
+    let h = ctx.start().await;
+    let ada = h.register("ada").await;
+    for path in [
+        "/api/resources/%ff%fe",
+        "/api/resources/%ff%fe/",
+        "/api/resources/%ff%fe/file",
+        "/api/tags/%ff%fe",
+        "/api/tags/%C3%28",
+    ] {
+        h.get(path)
+            .bearer(&ada.access)
+            .send()
+            .await
+            .expect_problem(404, "not_found");
+        h.delete(path)
+            .bearer(&ada.access)
+            .send()
+            .await
+            .expect_problem(404, "not_found");
+    }
+    h.put("/api/resources/%ff%fe")
+        .bearer(&ada.access)
+        .json(json!({"kind": "note", "title": "t"}))
+        .send()
+        .await
+        .expect_problem(404, "not_found");
+    h.patch("/api/resources/%ff%fe")
+        .bearer(&ada.access)
+        .json(json!({"title": "t"}))
+        .send()
+        .await
+        .expect_problem(404, "not_found");
+    h.patch("/api/tags/%ff%fe")
+        .bearer(&ada.access)
+        .json(json!({"name": "x"}))
+        .send()
+        .await
+        .expect_problem(404, "not_found");
+}
