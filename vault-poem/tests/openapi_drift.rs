@@ -20,7 +20,9 @@ async fn poem_document(vault: Vault, path: &str) -> serde_json::Value {
 }
 
 async fn axum_document(vault: Vault, path: &str) -> serde_json::Value {
-    let request = http::Request::get(path).body(Body::empty()).expect("request");
+    let request = http::Request::get(path)
+        .body(Body::empty())
+        .expect("request");
     let response = match vault_axum::app(vault).oneshot(request).await {
         Ok(response) => response,
         Err(never) => match never {},
@@ -38,8 +40,8 @@ async fn axum_document(vault: Vault, path: &str) -> serde_json::Value {
 async fn documents(prefix: &str) -> (serde_json::Value, serde_json::Value) {
     let database = TestDatabase::create(Backend::Sqlite).await;
     let mut config = test_config(&database.url);
-    config.blob_dir = Some(database.files_dir());
-    config.api_prefix = prefix.to_string();
+    config.resources.blob_dir = Some(database.files_dir());
+    config.http.api_prefix = prefix.to_string();
     let vault = Vault::open(config).await.expect("vault opens");
     let path = format!("{prefix}/openapi.json");
     (
@@ -78,5 +80,8 @@ async fn both_adapters_follow_the_prefix() {
     let (axum, poem) = (outline(&axum), outline(&poem));
     assert!(drift(&axum, &poem).is_empty(), "{:#?}", drift(&axum, &poem));
     assert!(axum.contains("GET /v1/vault/auth/me security bearer | oauth2"));
-    assert!(axum.iter().all(|line| !line.contains(" /api/")), "{axum:#?}");
+    assert!(
+        axum.iter().all(|line| !line.contains(" /api/")),
+        "{axum:#?}"
+    );
 }

@@ -89,7 +89,10 @@ fn operation_lines(at: &str, operation: &Value, lines: &mut BTreeSet<String>) {
         let name = parameter.get("name").and_then(Value::as_str).unwrap_or("?");
         let place = parameter.get("in").and_then(Value::as_str).unwrap_or("?");
         let required = parameter.get("required").and_then(Value::as_bool) == Some(true);
+        // A parameter's optionality is its `required`; whether its schema also admits null
+        // (utoipa's spelling of an `Option`) says nothing more about a query string or header.
         let schema = parameter.get("schema").map_or_else(|| "?".into(), describe);
+        let schema = schema.strip_suffix('?').unwrap_or(&schema);
         lines.insert(format!(
             "{at} parameter {place} {name}{} {schema}",
             if required { " required" } else { "" }
@@ -128,7 +131,8 @@ fn operation_lines(at: &str, operation: &Value, lines: &mut BTreeSet<String>) {
 
 fn content_lines(at: &str, content: Option<&Value>, lines: &mut BTreeSet<String>) {
     for (media_type, media) in content.and_then(Value::as_object).into_iter().flatten() {
-        let schema = media.get("schema").map_or_else(|| "?".into(), describe);
+        // No schema and an empty one both say: any bytes.
+        let schema = media.get("schema").map_or_else(|| "any".into(), describe);
         lines.insert(format!("{at} {media_type} {schema}"));
     }
 }
@@ -185,17 +189,27 @@ fn describe(schema: &Value) -> String {
     }
     for combinator in ["oneOf", "anyOf", "allOf"] {
         if let Some(options) = object.get(combinator).and_then(Value::as_array) {
-            let (nulls, others): (Vec<&Value>, Vec<&Value>) = options
-                .iter()
-                .partition(|option| option.get("type").and_then(Value::as_str) == Some("null"));
-            let mut described: Vec<String> = others.into_iter().map(describe).collect();
+            // `{"type": "null"}` is 3.1's spelling of a nullable member; a member with no
+            // schema of its own only annotates the others (poem-openapi wraps a described
+            // `$ref` as `allOf: [{$ref}, {description, nullable}]`).
+            let mut null = nullable(object);
+            let mut described: Vec<String> = Vec::new();
+            for option in options {
+                if option.get("type").and_then(Value::as_str) == Some("null") {
+                    null = true;
+                } else if is_annotation(option) {
+                    null |= option.as_object().is_some_and(nullable);
+                } else {
+                    described.push(describe(option));
+                }
+            }
             described.sort();
             let mut text = if described.len() == 1 {
                 described.remove(0)
             } else {
                 format!("{combinator}({})", described.join(", "))
             };
-            if !nulls.is_empty() || nullable(object) {
+            if null {
                 text.push('?');
             }
             return text;
@@ -259,6 +273,25 @@ fn describe(schema: &Value) -> String {
         text.push('?');
     }
     text
+}
+
+/// A schema object that says nothing of the value's shape (only a description, a title, an
+/// example, `nullable`...).
+fn is_annotation(schema: &Value) -> bool {
+    const SHAPE: [&str; 9] = [
+        "$ref",
+        "type",
+        "properties",
+        "items",
+        "allOf",
+        "oneOf",
+        "anyOf",
+        "enum",
+        "format",
+    ];
+    schema
+        .as_object()
+        .is_some_and(|object| SHAPE.iter().all(|key| !object.contains_key(*key)))
 }
 
 fn nullable(object: &Map<String, Value>) -> bool {
@@ -339,6 +372,16 @@ mod tests {
         assert_eq!(drift(&outline(&v31), &outline(&v30)), Vec::<String>::new());
         assert!(outline(&v31).contains("schema Thing property url string?"));
         assert!(outline(&v31).contains("GET /api/things/{id} parameter path id required string"));
+    }
+
+    #[test]
+    fn a_described_reference_is_the_reference() {
+        let wrapped = json!({"allOf": [{"$ref": "#/components/schemas/Kind"}, {"description": "Kind.", "nullable": true}]});
+        assert_eq!(describe(&wrapped), "Kind?");
+        let plain = json!({"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Kind", "description": "Kind."}]});
+        assert_eq!(describe(&plain), "Kind?");
+        let two = json!({"anyOf": [{"type": "string"}, {"type": "integer"}]});
+        assert_eq!(describe(&two), "anyOf(integer, string)");
     }
 
     #[test]
