@@ -218,6 +218,14 @@ pub struct Config {
     /// Directory of the local blob store. Default: beside a SQLite database
     /// (`vault.db` → `vault.db.files/`), else `./vault-files`.
     pub blob_dir: Option<std::path::PathBuf>,
+    /// Whether the resources module remembers listings between requests (pages, deep-page
+    /// marks, search rankings; see [`crate::resources::CachingResourceStore`]). Every answer it
+    /// remembers is checked against the database before use, so several instances stay
+    /// correct. Default `true`.
+    pub resource_cache: bool,
+    /// The most it may remember, in bytes (weighed by the real sizes of the rows and ids it
+    /// holds). Default 64 MiB.
+    pub resource_cache_bytes: u64,
 }
 
 impl Config {
@@ -244,6 +252,8 @@ impl Config {
             api_prefix: "/api".into(),
             uploads: crate::blob::UploadLimits::default(),
             blob_dir: None,
+            resource_cache: true,
+            resource_cache_bytes: crate::resources::CachingResourceStore::DEFAULT_BYTES,
         }
     }
 

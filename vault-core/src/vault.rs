@@ -125,7 +125,11 @@ impl VaultBuilder {
             None => Arc::new(crate::blob::LocalBlobStore::new(self.config.blob_dir())?),
         };
         let resources = crate::resources::ResourceService::new(
-            database.resource_store(),
+            database.resource_store_with_cache(
+                self.config
+                    .resource_cache
+                    .then_some(self.config.resource_cache_bytes),
+            ),
             blobs,
             self.config.uploads.clone(),
             &self.config.api_prefix,

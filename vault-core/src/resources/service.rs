@@ -114,10 +114,14 @@ impl ResourceService {
     /// [`Error::Validation`] naming a bad query parameter; [`Error::InvalidPage`].
     pub async fn list(&self, caller: &Principal, query: &Query) -> Result<Page<Resource>> {
         let (owner, filter, page) = self.list_request(caller, query)?;
-        let (count, rows) = self.store.list_resources(owner, &filter, page).await?;
-        let results = rows.into_iter().map(|r| self.to_resource(r)).collect();
+        let listed = self.store.list_page(owner, &filter, page).await?;
+        let results = listed
+            .records
+            .iter()
+            .map(|r| self.to_resource(r.clone()))
+            .collect();
         page.into_page(
-            count,
+            listed.total,
             results,
             &self.list_path(),
             query,
@@ -125,33 +129,15 @@ impl ResourceService {
         )
     }
 
-    /// [`Self::list`] as the JSON body `GET /resources` answers with. A page the store
-    /// remembers (read before, nothing of the owner's changed since) keeps its serialized
-    /// `results` with its rows, so asking for it again serializes only the envelope (count
-    /// and links).
+    /// [`Self::list`] as the JSON body `GET /resources` answers with.
     ///
     /// # Errors
     /// As [`Self::list`].
     pub async fn list_json(&self, caller: &Principal, query: &Query) -> Result<Bytes> {
-        let (owner, filter, page) = self.list_request(caller, query)?;
-        let (count, rows) = self
-            .store
-            .list_resources_shared(owner, &filter, page)
-            .await?;
-        let envelope = page.into_page(
-            count,
-            Vec::<()>::new(),
-            &self.list_path(),
-            query,
-            self.public_base_url.as_deref(),
-        )?;
-        let results = crate::wire::serialized_once(&rows.rendered, || {
-            rows.records
-                .iter()
-                .map(|r| self.to_resource(r.clone()))
-                .collect::<Vec<Resource>>()
-        })?;
-        envelope.to_json_with_results(&results)
+        let page = self.list(caller, query).await?;
+        serde_json::to_vec(&page)
+            .map(Bytes::from)
+            .map_err(Error::internal)
     }
 
     fn list_path(&self) -> String {
