@@ -219,12 +219,13 @@ pub struct Config {
     /// (`vault.db` → `vault.db.files/`), else `./vault-files`.
     pub blob_dir: Option<std::path::PathBuf>,
     /// Whether the resources module remembers listings between requests (pages, deep-page
-    /// marks, search rankings; see [`crate::resources::CachingResourceStore`]). Every answer it
-    /// remembers is checked against the database before use, so several instances stay
-    /// correct. Default `true`.
+    /// marks, search rankings in [`crate::resources::CachingResourceStore`], and pages'
+    /// serialized results in the service). Everything it remembers is checked against the
+    /// owner's data version in the database before use, so several instances stay correct.
+    /// Default `true`.
     pub resource_cache: bool,
-    /// The most it may remember, in bytes (weighed by the real sizes of the rows and ids it
-    /// holds). Default 64 MiB.
+    /// The most it may remember, in bytes, weighed by the real sizes of what it holds: three
+    /// quarters for rows, a quarter for serialized pages. Default 64 MiB.
     pub resource_cache_bytes: u64,
 }
 

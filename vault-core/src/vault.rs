@@ -124,17 +124,17 @@ impl VaultBuilder {
             Some(blobs) => blobs,
             None => Arc::new(crate::blob::LocalBlobStore::new(self.config.blob_dir())?),
         };
+        // The resource cache's bound covers its two layers: rows in front of the store (three
+        // quarters) and serialized pages in the service (a quarter).
+        let cache_bytes = (self.config.resource_cache).then_some(self.config.resource_cache_bytes);
         let resources = crate::resources::ResourceService::new(
-            database.resource_store_with_cache(
-                self.config
-                    .resource_cache
-                    .then_some(self.config.resource_cache_bytes),
-            ),
+            database.resource_store_with_cache(cache_bytes.map(|bytes| bytes - bytes / 4)),
             blobs,
             self.config.uploads.clone(),
             &self.config.api_prefix,
             self.config.public_base_url.clone(),
-        );
+        )
+        .with_response_cache(cache_bytes.map(|bytes| bytes / 4));
         let openapi = serde_json::to_vec(&crate::openapi::document(&self.config.api_prefix))
             .map_err(Error::internal)?;
         Ok(Vault {

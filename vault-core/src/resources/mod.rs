@@ -4,6 +4,7 @@
 mod cache;
 pub mod files;
 pub mod model;
+mod responses;
 mod service;
 pub mod store;
 

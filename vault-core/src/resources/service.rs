@@ -25,6 +25,7 @@ pub struct ResourceService {
     limits: UploadLimits,
     api_prefix: String,
     public_base_url: Option<String>,
+    responses: Option<super::responses::PageResponses>,
 }
 
 impl std::fmt::Debug for ResourceService {
@@ -62,7 +63,19 @@ impl ResourceService {
             limits,
             api_prefix: api_prefix.to_string(),
             public_base_url,
+            responses: None,
         }
+    }
+
+    /// Remembers the serialized `results` of listing pages the store identifies by the owner's
+    /// data version (see [`super::ListedPage::version`]), within `max_bytes`, so that a page
+    /// asked for again is not serialized again. `None` or 0: every page is serialized.
+    #[must_use]
+    pub fn with_response_cache(mut self, max_bytes: Option<u64>) -> Self {
+        self.responses = max_bytes
+            .filter(|bytes| *bytes > 0)
+            .map(super::responses::PageResponses::new);
+        self
     }
 
     /// The path of a resource (for `Location`).
@@ -129,15 +142,44 @@ impl ResourceService {
         )
     }
 
-    /// [`Self::list`] as the JSON body `GET /resources` answers with.
+    /// [`Self::list`] as the JSON body `GET /resources` answers with. With a response cache
+    /// (see [`Self::with_response_cache`]), the `results` of a page whose rows the store
+    /// identifies by version are serialized once, and answering it again writes only `count`
+    /// and the links.
     ///
     /// # Errors
     /// As [`Self::list`].
     pub async fn list_json(&self, caller: &Principal, query: &Query) -> Result<Bytes> {
-        let page = self.list(caller, query).await?;
-        serde_json::to_vec(&page)
-            .map(Bytes::from)
-            .map_err(Error::internal)
+        let (owner, filter, page) = self.list_request(caller, query)?;
+        let listed = self.store.list_page(owner, &filter, page).await?;
+        let envelope = page.into_page(
+            listed.total,
+            Vec::<()>::new(),
+            &self.list_path(),
+            query,
+            self.public_base_url.as_deref(),
+        )?;
+        let serialize = || {
+            let resources: Vec<Resource> = listed
+                .records
+                .iter()
+                .map(|r| self.to_resource(r.clone()))
+                .collect();
+            serde_json::to_vec(&resources)
+                .map(Bytes::from)
+                .map_err(Error::internal)
+        };
+        let results = match (&self.responses, listed.version) {
+            (Some(responses), Some(version)) => responses.results(
+                owner,
+                &filter,
+                (page.offset(), page.limit()),
+                version,
+                serialize,
+            )?,
+            _ => serialize()?,
+        };
+        envelope.to_json_with_results(&results)
     }
 
     fn list_path(&self) -> String {
