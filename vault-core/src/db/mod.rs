@@ -3,9 +3,9 @@
 //!
 //! Each store method is a plain function. Where the two dialects agree (most of the time: both
 //! take `$1` placeholders, `RETURNING`, `lower()` and `TRUE`), a statement is written once and
-//! run on whichever pool the database holds ([`on_pool!`], [`on_tx!`]: a `match` over the two
+//! run on whichever pool the database holds (`on_pool!`, `on_tx!`: a `match` over the two
 //! backends with the same body in each arm); where they differ, the function says so with a
-//! `match` on [`Dialect`], and the shared store test suites prove both behave the same.
+//! `match` on `Dialect`, and the shared store test suites prove both behave the same.
 
 mod auth;
 mod resources;

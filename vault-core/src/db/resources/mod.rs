@@ -43,7 +43,7 @@ impl SqlResourceStore {
 const COLUMNS: &str = "r.id, r.kind, r.title, r.body, r.url, r.favorite, r.tag_names, r.file_key, \
      r.file_name, r.file_size, r.file_type, r.file_sha256, r.created_at, r.updated_at";
 
-/// Decodes a [`ResourceRecord`] from the first 14 columns of a row, in [`COLUMNS`] order: by
+/// Decodes a [`ResourceRecord`] from the first 14 columns of a row, in `COLUMNS` order: by
 /// position, because looking each column up by name was ~15 % of the CPU of a listed page,
 /// and without sqlx's per-value type compatibility check (another ~6 %: every statement
 /// selects these columns of the one table, and each value's decoding still refuses malformed
