@@ -128,13 +128,17 @@ impl VaultBuilder {
             Some(blobs) => blobs,
             None => Arc::new(crate::blob::LocalBlobStore::new(self.config.blob_dir())?),
         };
+        // The resource cache's bound covers its two layers: rows in front of the store (three
+        // quarters) and serialized pages in the service (a quarter).
+        let cache_bytes = self.config.resources.cache.budget();
         let resources = crate::resources::ResourceService::new(
-            database.resource_store(),
+            database.resource_store_with_cache(cache_bytes.map(|bytes| bytes - bytes / 4)),
             blobs,
             self.config.resources.uploads.clone(),
             &self.config.http.api_prefix,
             self.config.http.public_base_url.clone(),
-        );
+        )
+        .with_response_cache(cache_bytes.map(|bytes| bytes / 4));
         let openapi = serde_json::to_vec(&crate::openapi::document(&self.config.http.api_prefix))
             .map_err(Error::internal)?;
         Ok(Vault {

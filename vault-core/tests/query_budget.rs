@@ -155,7 +155,7 @@ async fn measure<F: Future>(future: F) -> (F::Output, Vec<String>) {
 
 #[tokio::test]
 async fn sqlite_list_resources_costs_a_constant_number_of_statements() {
-    list_resources_costs_a_constant_number_of_statements(Backend::Sqlite).await;
+    list_resources_costs_a_constant_number_of_statements(Backend::Sqlite, true).await;
 }
 
 #[tokio::test]
@@ -164,7 +164,22 @@ async fn postgres_list_resources_costs_a_constant_number_of_statements() {
         eprintln!("skipped: VAULT_TEST_POSTGRES_URL is not set");
         return;
     }
-    list_resources_costs_a_constant_number_of_statements(Backend::Postgres).await;
+    list_resources_costs_a_constant_number_of_statements(Backend::Postgres, true).await;
+}
+
+/// The same budget without the cache layer (`config.resources.cache` off).
+#[tokio::test]
+async fn sqlite_uncached_list_resources_costs_a_constant_number_of_statements() {
+    list_resources_costs_a_constant_number_of_statements(Backend::Sqlite, false).await;
+}
+
+#[tokio::test]
+async fn postgres_uncached_list_resources_costs_a_constant_number_of_statements() {
+    if postgres_url().is_none() {
+        eprintln!("skipped: VAULT_TEST_POSTGRES_URL is not set");
+        return;
+    }
+    list_resources_costs_a_constant_number_of_statements(Backend::Postgres, false).await;
 }
 
 /// PostgreSQL plans a reused statement once (its generic plan) only when that plan does not
@@ -462,7 +477,8 @@ fn tags_of(i: usize) -> Vec<String> {
     names
 }
 
-async fn list_resources_costs_a_constant_number_of_statements(backend: Backend) {
+/// `cached`: the store a vault uses by default (with the cache layer), else the SQL store alone.
+async fn list_resources_costs_a_constant_number_of_statements(backend: Backend, cached: bool) {
     install_counter();
     let test_db = TestDatabase::create(backend).await;
     // One connection: a pool that opens a new connection during a measured call would add the
@@ -471,7 +487,11 @@ async fn list_resources_costs_a_constant_number_of_statements(backend: Backend) 
         .await
         .expect("test database answers");
     database.migrate().await.expect("migrations apply");
-    let store = database.resource_store();
+    let store = if cached {
+        database.resource_store()
+    } else {
+        database.resource_store_with_cache(None)
+    };
 
     let owner = insert_user(database.auth_store().as_ref(), "budget").await;
     let mut first = None;
@@ -555,7 +575,7 @@ async fn list_resources_costs_a_constant_number_of_statements(backend: Backend) 
                 "{name}, page {number} of {size}: {statements} statements: {executed:#?}"
             );
             eprintln!(
-                "{backend:?} {name}, page {number} of {size}: {total} matches, {} rows, {statements} statements",
+                "{backend:?} (cached: {cached}) {name}, page {number} of {size}: {total} matches, {} rows, {statements} statements",
                 rows.len()
             );
             seen.push((*name, number, size, executed));
@@ -576,6 +596,11 @@ async fn list_resources_costs_a_constant_number_of_statements(backend: Backend) 
     }
     assert_eq!(seen[0].0, "no filter");
     assert_eq!(seen[0].3.len(), 1, "unfiltered: {:#?}", seen[0].3);
+    if !cached {
+        database.close().await;
+        drop(test_db);
+        return;
+    }
 
     // A search asked again is answered from its remembered ranking: one statement (the page's
     // rows with the owner's data version). After a write it is ranked afresh: the stale check,

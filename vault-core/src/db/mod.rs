@@ -1,16 +1,15 @@
-//! Storage: one [`Database`] handle over SQLite or PostgreSQL, and the sqlx implementations of
-//! every store trait.
+//! Storage: one [`Database`] handle over SQLite or PostgreSQL, and one SQL store type per
+//! module over it: [`SqlAuthStore`] and [`SqlResourceStore`].
 //!
-//! Where the two dialects agree (most of the time: both take `$1` placeholders, `RETURNING`,
-//! `lower()` and `TRUE`), a store is written once as a macro body and instantiated for
-//! [`SqlStore<Sqlite>`] and [`SqlStore<Postgres>`]; where they differ, the SQL differs and the
-//! shared store test suite proves both behave the same.
+//! Each store method is a plain function. Where the two dialects agree (most of the time: both
+//! take `$1` placeholders, `RETURNING`, `lower()` and `TRUE`), a statement is written once and
+//! run on whichever pool the database holds (`on_pool!`, `on_tx!`: a `match` over the two
+//! backends with the same body in each arm); where they differ, the function says so with a
+//! `match` on `Dialect`, and the shared store test suites prove both behave the same.
 
 mod auth;
-mod page_marks;
 mod resources;
-mod search;
-mod search_cache;
+pub(crate) mod search;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -18,10 +17,14 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
-use sqlx::{Pool, Postgres, Sqlite, Transaction};
+use sqlx::{Postgres, Sqlite, Transaction};
+
+pub use auth::SqlAuthStore;
+pub use resources::SqlResourceStore;
 
 use crate::auth::AuthStore;
 use crate::error::{Error, Result};
+use crate::resources::{CachingResourceStore, ResourceStore};
 
 /// How long to wait for a pooled connection before answering 503.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -60,46 +63,53 @@ pub enum Database {
     Postgres(PgPool),
 }
 
-/// A store implementation over a pool of database `DB`.
-///
-/// Clones share the pool, the remembered search results, deep-page marks and pages (see
-/// `list_resources`); separate
-/// stores over one database (or several processes) stay correct, each checking what it
-/// remembers against the database.
-#[derive(Debug, Clone)]
-pub struct SqlStore<DB: sqlx::Database> {
-    pool: Pool<DB>,
-    searches: search_cache::SearchCache,
-    marks: page_marks::PageMarks,
-    pages: page_marks::RememberedPages,
-}
-
-impl<DB: sqlx::Database> SqlStore<DB> {
-    /// A store over this pool.
-    pub fn new(pool: Pool<DB>) -> Self {
-        Self {
-            pool,
-            searches: search_cache::SearchCache::default(),
-            marks: page_marks::PageMarks::default(),
-            pages: page_marks::RememberedPages::default(),
+/// Runs `$body` with `$pool` bound to the pool of `$database` (a [`Database`]), whichever
+/// backend it is: the body is written once and compiled for each, so its SQL must mean the same
+/// in both dialects.
+macro_rules! on_pool {
+    ($database:expr, $pool:ident => $body:expr) => {
+        match $database {
+            $crate::db::Database::Sqlite($pool) => $body,
+            $crate::db::Database::Postgres($pool) => $body,
         }
-    }
+    };
+}
+pub(crate) use on_pool;
+
+/// [`on_pool!`] for a write transaction ([`Tx`]): `$conn` is the transaction of either backend
+/// (use `&mut **$conn` as the executor).
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::db::Tx::Sqlite($conn) => $body,
+            $crate::db::Tx::Postgres($conn) => $body,
+        }
+    };
+}
+pub(crate) use on_tx;
+
+/// The SQL dialect of a [`Database`], for the statements the two backends spell differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
 }
 
-impl SqlStore<Sqlite> {
-    /// Begins a transaction that will write. SQLite's default `BEGIN` is deferred: two such
-    /// transactions that both read and then write deadlock on the upgrade and one fails at
-    /// once with "database is locked", without waiting for the busy timeout. `BEGIN IMMEDIATE`
-    /// takes the write lock up front, so concurrent writers queue behind each other instead.
-    async fn write_tx(&self) -> sqlx::Result<Transaction<'static, Sqlite>> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
-    }
+/// A transaction that will write, on either backend (see [`Database::begin_write`]).
+pub(crate) enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
 }
 
-impl SqlStore<Postgres> {
-    /// Begins a transaction that will write (row locks are taken by the statements).
-    async fn write_tx(&self) -> sqlx::Result<Transaction<'static, Postgres>> {
-        self.pool.begin().await
+impl Tx {
+    /// Commits.
+    pub(crate) async fn commit(self) -> sqlx::Result<()> {
+        match self {
+            Self::Sqlite(tx) => tx.commit().await,
+            Self::Postgres(tx) => tx.commit().await,
+        }
     }
 }
 
@@ -165,19 +175,45 @@ impl Database {
         result.map_err(|e| Error::Unavailable(e.to_string()))
     }
 
-    /// The auth store over this database.
+    /// The auth store over this database ([`SqlAuthStore`]).
     pub fn auth_store(&self) -> Arc<dyn AuthStore> {
-        match self {
-            Self::Sqlite(pool) => Arc::new(SqlStore::<Sqlite>::new(pool.clone())),
-            Self::Postgres(pool) => Arc::new(SqlStore::<Postgres>::new(pool.clone())),
+        Arc::new(SqlAuthStore::new(self.clone()))
+    }
+
+    /// The resources store over this database: [`SqlResourceStore`] behind a
+    /// [`CachingResourceStore`] of [`CachingResourceStore::DEFAULT_BYTES`].
+    pub fn resource_store(&self) -> Arc<dyn ResourceStore> {
+        self.resource_store_with_cache(Some(CachingResourceStore::DEFAULT_BYTES))
+    }
+
+    /// The resources store over this database: [`SqlResourceStore`], behind a
+    /// [`CachingResourceStore`] holding at most `cache_bytes` when given (`None` or 0: no cache
+    /// layer, every listing is read from the database).
+    pub fn resource_store_with_cache(&self, cache_bytes: Option<u64>) -> Arc<dyn ResourceStore> {
+        let store = Arc::new(SqlResourceStore::new(self.clone()));
+        match cache_bytes {
+            Some(bytes) if bytes > 0 => Arc::new(CachingResourceStore::new(store, bytes)),
+            _ => store,
         }
     }
 
-    /// The resources store over this database.
-    pub fn resource_store(&self) -> Arc<dyn crate::resources::ResourceStore> {
+    /// Begins a transaction that will write. SQLite's default `BEGIN` is deferred: two such
+    /// transactions that both read and then write deadlock on the upgrade and one fails at
+    /// once with "database is locked", without waiting for the busy timeout. `BEGIN IMMEDIATE`
+    /// takes the write lock up front, so concurrent writers queue behind each other instead.
+    /// On PostgreSQL the statements take their row locks.
+    pub(crate) async fn begin_write(&self) -> sqlx::Result<Tx> {
+        Ok(match self {
+            Self::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// The SQL dialect of this database.
+    pub(crate) fn dialect(&self) -> Dialect {
         match self {
-            Self::Sqlite(pool) => Arc::new(SqlStore::<Sqlite>::new(pool.clone())),
-            Self::Postgres(pool) => Arc::new(SqlStore::<Postgres>::new(pool.clone())),
+            Self::Sqlite(_) => Dialect::Sqlite,
+            Self::Postgres(_) => Dialect::Postgres,
         }
     }
 

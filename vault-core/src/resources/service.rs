@@ -25,6 +25,7 @@ pub struct ResourceService {
     limits: UploadLimits,
     api_prefix: String,
     public_base_url: Option<String>,
+    responses: Option<super::responses::PageResponses>,
 }
 
 impl std::fmt::Debug for ResourceService {
@@ -62,7 +63,19 @@ impl ResourceService {
             limits,
             api_prefix: api_prefix.to_string(),
             public_base_url,
+            responses: None,
         }
+    }
+
+    /// Remembers the serialized `results` of listing pages the store identifies by the owner's
+    /// data version (see [`super::ListedPage::version`]), within `max_bytes`, so that a page
+    /// asked for again is not serialized again. `None` or 0: every page is serialized.
+    #[must_use]
+    pub fn with_response_cache(mut self, max_bytes: Option<u64>) -> Self {
+        self.responses = max_bytes
+            .filter(|bytes| *bytes > 0)
+            .map(super::responses::PageResponses::new);
+        self
     }
 
     /// The path of a resource (for `Location`).
@@ -114,10 +127,14 @@ impl ResourceService {
     /// [`Error::Validation`] naming a bad query parameter; [`Error::InvalidPage`].
     pub async fn list(&self, caller: &Principal, query: &Query) -> Result<Page<Resource>> {
         let (owner, filter, page) = self.list_request(caller, query)?;
-        let (count, rows) = self.store.list_resources(owner, &filter, page).await?;
-        let results = rows.into_iter().map(|r| self.to_resource(r)).collect();
+        let listed = self.store.list_page(owner, &filter, page).await?;
+        let results = listed
+            .records
+            .iter()
+            .map(|r| self.to_resource(r.clone()))
+            .collect();
         page.into_page(
-            count,
+            listed.total,
             results,
             &self.list_path(),
             query,
@@ -125,32 +142,43 @@ impl ResourceService {
         )
     }
 
-    /// [`Self::list`] as the JSON body `GET /resources` answers with. A page the store
-    /// remembers (read before, nothing of the owner's changed since) keeps its serialized
-    /// `results` with its rows, so asking for it again serializes only the envelope (count
-    /// and links).
+    /// [`Self::list`] as the JSON body `GET /resources` answers with. With a response cache
+    /// (see [`Self::with_response_cache`]), the `results` of a page whose rows the store
+    /// identifies by version are serialized once, and answering it again writes only `count`
+    /// and the links.
     ///
     /// # Errors
     /// As [`Self::list`].
     pub async fn list_json(&self, caller: &Principal, query: &Query) -> Result<Bytes> {
         let (owner, filter, page) = self.list_request(caller, query)?;
-        let (count, rows) = self
-            .store
-            .list_resources_shared(owner, &filter, page)
-            .await?;
+        let listed = self.store.list_page(owner, &filter, page).await?;
         let envelope = page.into_page(
-            count,
+            listed.total,
             Vec::<()>::new(),
             &self.list_path(),
             query,
             self.public_base_url.as_deref(),
         )?;
-        let results = crate::wire::serialized_once(&rows.rendered, || {
-            rows.records
+        let serialize = || {
+            let resources: Vec<Resource> = listed
+                .records
                 .iter()
                 .map(|r| self.to_resource(r.clone()))
-                .collect::<Vec<Resource>>()
-        })?;
+                .collect();
+            serde_json::to_vec(&resources)
+                .map(Bytes::from)
+                .map_err(Error::internal)
+        };
+        let results = match (&self.responses, listed.version) {
+            (Some(responses), Some(version)) => responses.results(
+                owner,
+                &filter,
+                (page.offset(), page.limit()),
+                version,
+                serialize,
+            )?,
+            _ => serialize()?,
+        };
         envelope.to_json_with_results(&results)
     }
 
@@ -482,74 +510,6 @@ impl ResourceService {
             tracing::warn!(%error, "clearing the blob garbage queue failed");
         }
     }
-
-    /// GET /tags: `?search=` (substring of the name) and pagination. Page links point at
-    /// `{api_prefix}/tags`.
-    ///
-    /// # Errors
-    /// [`Error::Validation`] on bad pagination; [`Error::InvalidPage`].
-    pub async fn list_tags(&self, caller: &Principal, query: &Query) -> Result<Page<Tag>> {
-        let path = format!("{}/tags", self.api_prefix);
-        let owner = owner(caller, Verb::Read)?;
-        let page = query.page_request()?;
-        let search = query
-            .get("search")
-            .map(|s| s.trim().to_lowercase())
-            .filter(|s| !s.is_empty());
-        let (count, tags) = self.store.list_tags(owner, search, page).await?;
-        page.into_page(count, tags, &path, query, self.public_base_url.as_deref())
-    }
-
-    /// POST /tags.
-    ///
-    /// # Errors
-    /// [`Error::Validation`] on a bad name, [`Error::Conflict`] when taken.
-    pub async fn create_tag(&self, caller: &Principal, input: TagInput) -> Result<Tag> {
-        let owner = owner(caller, Verb::Write)?;
-        let name = parse_tag(&input.name).map_err(|m| Error::field("name", m))?;
-        self.store
-            .create_tag(owner, Uuid::now_v7(), &name, time::now())
-            .await
-    }
-
-    /// GET /tags/{id}.
-    ///
-    /// # Errors
-    /// [`Error::NotFound`].
-    pub async fn get_tag(&self, caller: &Principal, id: &str) -> Result<Tag> {
-        let owner = owner(caller, Verb::Read)?;
-        self.store
-            .get_tag(owner, parse_id(id)?)
-            .await?
-            .ok_or(Error::NotFound)
-    }
-
-    /// PATCH /tags/{id}: rename.
-    ///
-    /// # Errors
-    /// [`Error::NotFound`], [`Error::Validation`], [`Error::Conflict`] when the name is taken.
-    pub async fn rename_tag(&self, caller: &Principal, id: &str, input: TagInput) -> Result<Tag> {
-        let owner = owner(caller, Verb::Write)?;
-        let id = parse_id(id)?;
-        let name = parse_tag(&input.name).map_err(|m| Error::field("name", m))?;
-        self.store
-            .rename_tag(owner, id, &name)
-            .await?
-            .ok_or(Error::NotFound)
-    }
-
-    /// DELETE /tags/{id}: detaches it from every resource.
-    ///
-    /// # Errors
-    /// [`Error::NotFound`].
-    pub async fn delete_tag(&self, caller: &Principal, id: &str) -> Result<()> {
-        let owner = owner(caller, Verb::Write)?;
-        if self.store.delete_tag(owner, parse_id(id)?).await? {
-            Ok(())
-        } else {
-            Err(Error::NotFound)
-        }
-    }
 }
 
 fn merge(into: &mut FieldErrors, from: FieldErrors) {
@@ -616,156 +576,9 @@ fn validate_input(input: ResourceInput) -> Result<(ResourceFields, Vec<String>)>
     }
 }
 
+#[path = "service_tags.rs"]
+mod tags;
+
 #[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use bytes::Bytes;
-    use futures::StreamExt;
-    use mockall::predicate::eq;
-    use uuid::Uuid;
-
-    use super::*;
-    use crate::blob::{LocalBlobStore, MockBlobStore};
-    use crate::principal::Role;
-    use crate::resources::store::MockResourceStore;
-
-    fn caller() -> Principal {
-        Principal {
-            user_id: Uuid::now_v7(),
-            role: Role::User,
-        }
-    }
-
-    fn record(id: Uuid) -> ResourceRecord {
-        ResourceRecord::sample(id, ResourceKind::File, "t")
-    }
-
-    fn multipart(data: &'static [u8]) -> (String, BlobStream) {
-        let body = format!(
-            "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.pdf\"\r\nContent-Type: application/pdf\r\n\r\n{}\r\n--b--\r\n",
-            String::from_utf8_lossy(data)
-        );
-        let stream = futures::stream::iter(vec![Ok(Bytes::from(body))]).boxed();
-        ("multipart/form-data; boundary=b".to_string(), stream)
-    }
-
-    #[tokio::test]
-    async fn invalid_input_never_reaches_the_store() {
-        let store = MockResourceStore::new(); // no expectations: any call panics
-        let service = ResourceService::new(
-            Arc::new(store),
-            Arc::new(MockBlobStore::new()),
-            UploadLimits::default(),
-            "/api",
-            None,
-        );
-        let input: ResourceInput =
-            serde_json::from_value(serde_json::json!({"kind": "link", "title": ""})).unwrap();
-        let error = service.create(&caller(), input).await.unwrap_err();
-        match error {
-            Error::Validation(fields) => {
-                assert!(
-                    fields.get("title").is_some() && fields.get("url").is_some(),
-                    "{fields:?}"
-                );
-            }
-            other => panic!("expected a validation error, got {other:?}"),
-        }
-        assert!(matches!(
-            service.get(&caller(), "not-a-uuid").await,
-            Err(Error::NotFound)
-        ));
-    }
-
-    #[tokio::test]
-    async fn a_failed_attach_deletes_the_new_blob() {
-        let dir = tempfile::tempdir().unwrap();
-        let blobs = Arc::new(LocalBlobStore::new(dir.path()).unwrap());
-        let id = Uuid::now_v7();
-        let mut store = MockResourceStore::new();
-        store
-            .expect_get_resource()
-            .returning(move |_, id| Ok(Some(record(id))));
-        // The resource vanished between the check and the attach.
-        store
-            .expect_set_file()
-            .times(1)
-            .returning(|_, _, _, _| Ok(None));
-        store.expect_blob_garbage().times(0);
-        let service = ResourceService::new(
-            Arc::new(store),
-            blobs.clone(),
-            UploadLimits::default(),
-            "/api",
-            None,
-        );
-        let (content_type, body) = multipart(b"%PDF-1.7\n%%EOF\n");
-        let error = service
-            .attach_file(&caller(), &id.to_string(), Some(&content_type), body)
-            .await
-            .unwrap_err();
-        assert!(matches!(error, Error::NotFound), "{error:?}");
-        let left: usize = walk(dir.path());
-        assert_eq!(left, 0, "the uploaded blob was deleted again");
-    }
-
-    fn walk(dir: &std::path::Path) -> usize {
-        std::fs::read_dir(dir)
-            .map(|entries| {
-                entries
-                    .filter_map(Result::ok)
-                    .map(|e| {
-                        if e.path().is_dir() {
-                            walk(&e.path())
-                        } else {
-                            1
-                        }
-                    })
-                    .sum()
-            })
-            .unwrap_or(0)
-    }
-
-    #[tokio::test]
-    async fn garbage_collection_keeps_keys_in_use_and_retries_failures() {
-        let mut store = MockResourceStore::new();
-        store.expect_blob_garbage().returning(|_| {
-            Ok(vec![
-                "u/in-use".to_string(),
-                "u/gone".to_string(),
-                "u/failing".to_string(),
-            ])
-        });
-        store
-            .expect_blob_in_use()
-            .with(eq("u/in-use"))
-            .returning(|_| Ok(true));
-        store.expect_blob_in_use().returning(|_| Ok(false));
-        store
-            .expect_forget_blob_garbage()
-            .withf(|keys: &[String]| keys == ["u/in-use".to_string(), "u/gone".to_string()])
-            .times(1)
-            .returning(|_| Ok(()));
-        let mut blobs = MockBlobStore::new();
-        blobs
-            .expect_delete()
-            .with(eq("u/gone"))
-            .times(1)
-            .returning(|_| Ok(()));
-        blobs
-            .expect_delete()
-            .with(eq("u/failing"))
-            .times(1)
-            .returning(|_| Err(Error::Unavailable("disk gone".into())));
-        blobs.expect_delete().with(eq("u/in-use")).times(0);
-        let service = ResourceService::new(
-            Arc::new(store),
-            Arc::new(blobs),
-            UploadLimits::default(),
-            "/api",
-            None,
-        );
-        service.collect_garbage().await;
-    }
-}
+#[path = "service_tests.rs"]
+mod tests;

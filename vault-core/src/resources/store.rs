@@ -1,10 +1,9 @@
 //! The storage trait of the resources module (resources and tags). Every method is scoped to
 //! one owner: the owner is in every WHERE clause, so another user's rows do not exist here.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use bytes::Bytes;
 use uuid::Uuid;
 
 use super::model::{ResourceChanges, ResourceFields, ResourceKind, Tag};
@@ -122,31 +121,74 @@ pub struct FileColumns {
     pub sha256: String,
 }
 
-/// The rows of one page of a listing, as a store read them, shareable with the store's
-/// memory of that page (see [`ResourceStore::list_resources_shared`]).
-#[derive(Debug, Default)]
-pub struct ListedRows {
-    /// The rows, in page order.
-    pub records: Vec<ResourceRecord>,
-    /// The page's `results` as the API serializes them: made by the service on first use
-    /// and kept with the rows, so a page the store remembers is answered again without
-    /// serializing it again (the rows never change; a changed page is a new `ListedRows`).
-    pub rendered: OnceLock<Bytes>,
+/// One page of a listing as a store read it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListedPage {
+    /// Matches over all pages.
+    pub total: u64,
+    /// The rows, in page order. Shared rather than owned: a caching layer hands out the rows
+    /// it remembers without copying them.
+    pub records: Arc<[ResourceRecord]>,
+    /// The owner's data version these rows were read at, when the read says (any write to
+    /// the owner's resources raises it, see [`OwnerVersion`]): the same listing and page at
+    /// the same version are the same rows. `None` when unknown.
+    pub version: Option<i64>,
 }
 
-impl ListedRows {
-    /// Rows not yet serialized, ready to share.
-    pub fn shared(records: Vec<ResourceRecord>) -> Arc<Self> {
-        Arc::new(Self {
-            records,
-            rendered: OnceLock::new(),
-        })
-    }
+/// An owner's maintained resource count and data version (`resource_counts`). The version is
+/// raised by the database itself on every insert, update and delete of the owner's resources
+/// (tag links and names are mirrored in the resources, so they count too), by any process:
+/// what was read at a version is still true while the version is unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwnerVersion {
+    /// The owner's number of resources.
+    pub total: u64,
+    /// The data version.
+    pub version: i64,
+}
 
-    /// The rows themselves: moved out when nothing else holds them, copied otherwise.
-    pub fn into_records(rows: Arc<Self>) -> Vec<ResourceRecord> {
-        Arc::try_unwrap(rows).map_or_else(|rows| rows.records.clone(), |rows| rows.records)
-    }
+/// The value of a listing's sort key in one row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortValue {
+    /// `created_at` or `updated_at`.
+    Time(Timestamp),
+    /// `title`.
+    Text(String),
+}
+
+/// Where a page of an unfiltered listing starts, as a position in its order rather than an
+/// offset: `(sort key, id)` of a row, and whether that row is the page's first (inclusive) or
+/// the last one before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageStart {
+    /// The sort key of that row.
+    pub value: SortValue,
+    /// Its id (the tie-break of every ordering).
+    pub id: Uuid,
+    /// Whether that row itself is the first of the page.
+    pub inclusive: bool,
+}
+
+/// A page of an unfiltered listing with the owner's [`OwnerVersion`] read in the same
+/// statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionedRows {
+    /// The rows, in page order (never empty).
+    pub records: Vec<ResourceRecord>,
+    /// The owner's count and version when they were read.
+    pub owner: OwnerVersion,
+}
+
+/// The first hits of a listing in order (by relevance for a search), with their exact number
+/// and the owner's data version, read in one statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RankedIds {
+    /// The owner's data version of the ranking (`None` when the owner has none yet).
+    pub version: Option<i64>,
+    /// The exact number of matches.
+    pub total: u64,
+    /// The ids of the first matches, in order.
+    pub ids: Vec<Uuid>,
 }
 
 /// Resources and tags of one owner at a time.
@@ -204,21 +246,19 @@ pub trait ResourceStore: Send + Sync + 'static {
     /// Database failures.
     async fn delete_resource(&self, owner: Uuid, id: Uuid) -> Result<bool>;
 
-    /// A page of `owner`'s resources and the total count: two queries whatever the page. The
-    /// rows come shared rather than copied: a store that remembers pages (the SQL stores do,
-    /// see `db::page_marks`) hands out the remembered rows themselves, with the slot in which
-    /// the service keeps their serialized form.
+    /// A page of `owner`'s resources and the total count, in a constant number of statements
+    /// whatever the page.
     ///
     /// # Errors
     /// Database failures.
-    async fn list_resources_shared(
+    async fn list_page(
         &self,
         owner: Uuid,
         filter: &ResourceFilter,
         page: PageRequest,
-    ) -> Result<(u64, Arc<ListedRows>)>;
+    ) -> Result<ListedPage>;
 
-    /// [`Self::list_resources_shared`] with rows of the caller's own.
+    /// [`Self::list_page`] with rows of the caller's own.
     ///
     /// # Errors
     /// Database failures.
@@ -228,9 +268,55 @@ pub trait ResourceStore: Send + Sync + 'static {
         filter: &ResourceFilter,
         page: PageRequest,
     ) -> Result<(u64, Vec<ResourceRecord>)> {
-        let (total, rows) = self.list_resources_shared(owner, filter, page).await?;
-        Ok((total, ListedRows::into_records(rows)))
+        let listed = self.list_page(owner, filter, page).await?;
+        Ok((listed.total, listed.records.to_vec()))
     }
+
+    // --- version-checked reads, for caching layers (see `CachingResourceStore`) ---------------
+
+    /// `owner`'s [`OwnerVersion`]; `None` while the owner never had a resource.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn owner_version(&self, owner: Uuid) -> Result<Option<OwnerVersion>>;
+
+    /// The page `page` of `owner`'s unfiltered listing by `ordering` (`None`: newest first)
+    /// with the owner's [`OwnerVersion`] read in the same statement; `None` when the page has
+    /// no rows. `from` starts the page at a position instead of skipping `page.offset()` rows
+    /// (an index seek: a deep page then costs what the first does).
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn plain_page(
+        &self,
+        owner: Uuid,
+        ordering: Option<(OrderField, bool)>,
+        page: PageRequest,
+        from: Option<PageStart>,
+    ) -> Result<Option<VersionedRows>>;
+
+    /// The ids of the first `limit` matches of `filter` for `owner`, best first when
+    /// searching, with their exact number and the owner's data version, in one statement.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn ranked_ids(
+        &self,
+        owner: Uuid,
+        filter: &ResourceFilter,
+        limit: u64,
+    ) -> Result<RankedIds>;
+
+    /// The resources of `owner` among `ids`, in no particular order, each with the owner's
+    /// current data version (read in the same statement); missing ids are left out.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn resources_by_id(
+        &self,
+        owner: Uuid,
+        ids: &[Uuid],
+    ) -> Result<Vec<(i64, ResourceRecord)>>;
 
     /// Attaches a file (replacing any previous one, whose blob is queued for deletion in the
     /// same transaction). `None` when the resource does not exist.

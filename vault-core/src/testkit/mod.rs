@@ -61,6 +61,9 @@ pub struct Ctx {
     pub backend: Backend,
     /// Builds the app under test.
     pub factory: AppFactory,
+    /// [`ResourcesConfig::cache`](crate::config::ResourcesConfig::cache) of the vaults this run starts (the conformance suite runs
+    /// the resources module's scenarios with it on and off).
+    pub resource_cache: bool,
 }
 
 impl Ctx {
@@ -77,6 +80,9 @@ impl Ctx {
         let database = TestDatabase::create(self.backend).await;
         let mut config = test_config(&database.url);
         config.resources.blob_dir = Some(database.files_dir());
+        if !self.resource_cache {
+            config.resources.cache = crate::config::CacheConfig::off();
+        }
         adjust(&mut config);
         let vault = Vault::open(config)
             .await
@@ -193,11 +199,29 @@ where
     F: FnOnce(Ctx) -> Fut,
     Fut: Future<Output = ()>,
 {
+    run_with_resource_cache(backend, factory, true, scenario).await;
+}
+
+/// [`run`] with [`ResourcesConfig::cache`](crate::config::ResourcesConfig::cache) set to `resource_cache`.
+pub async fn run_with_resource_cache<F, Fut>(
+    backend: Backend,
+    factory: AppFactory,
+    resource_cache: bool,
+    scenario: F,
+) where
+    F: FnOnce(Ctx) -> Fut,
+    Fut: Future<Output = ()>,
+{
     if backend == Backend::Postgres && postgres_url().is_none() {
         eprintln!("skipped: VAULT_TEST_POSTGRES_URL is not set");
         return;
     }
-    scenario(Ctx { backend, factory }).await;
+    scenario(Ctx {
+        backend,
+        factory,
+        resource_cache,
+    })
+    .await;
 }
 
 /// Inserts a user `name` (email `name@example.com`, a placeholder hash nobody can log in with)
@@ -355,7 +379,45 @@ macro_rules! __conformance_backend {
                 file_uploads_are_checked,
                 files_never_outlive_their_rows,
             );
+            /// The resources module's scenarios again, without its cache layer.
+            mod uncached {
+                $crate::__conformance_uncached!($backend;
+                    resources_crud_with_put_and_patch_semantics,
+                    resource_validation,
+                    tags_are_created_on_the_fly_and_counted,
+                    tag_crud_rename_clash_and_detach,
+                    list_filters_and_ordering,
+                    pagination_links_and_invalid_page,
+                    remembered_pages_answer_what_a_fresh_read_would,
+                    search_is_ranked_and_safe,
+                    malformed_ids_are_404,
+                    ownership_table_private_modules,
+                    page_links_are_absolute_with_a_public_base_url,
+                    files_upload_download_replace_delete,
+                    file_uploads_are_checked,
+                    files_never_outlive_their_rows,
+                );
+            }
         }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_uncached {
+    ($backend:ident; $($name:ident),* $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                $crate::testkit::run_with_resource_cache(
+                    $crate::testkit::Backend::$backend,
+                    super::super::__vault_conformance_factory(),
+                    false,
+                    $crate::testkit::scenarios::$name,
+                )
+                .await;
+            }
+        )*
     };
 }
 

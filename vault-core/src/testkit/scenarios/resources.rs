@@ -832,7 +832,7 @@ pub async fn page_links_are_absolute_with_a_public_base_url(ctx: Ctx) {
     assert_eq!(tags["next"], Value::Null);
 }
 
-/// `GET /resources` answers remembered pages from their kept serialization: every answer,
+/// `GET /resources` answers remembered pages (rows and serialized results kept): every answer,
 /// asked once or again, before and after writes, is what serializing a fresh listing gives.
 pub async fn remembered_pages_answer_what_a_fresh_read_would(ctx: Ctx) {
     let h = ctx.start().await;
