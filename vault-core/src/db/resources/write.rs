@@ -90,7 +90,16 @@ async fn set_tags(
     Ok(())
 }
 
-/// Inserts a resource and its tags (created on the fly) in one transaction.
+/// PostgreSQL's `vault_create_resource` (migration 7): the resource, its missing tags and its
+/// links in one round trip, answering the new row in `COLUMNS` order.
+const CREATE_RESOURCE_PG: &str =
+    "SELECT * FROM vault_create_resource($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+/// Inserts a resource and its tags (created on the fly) atomically.
+///
+/// On PostgreSQL one call of a database function does it: each statement sent on its own cost
+/// a round trip while the owner's counts row stayed locked, and a create with three tags took
+/// seven (see the migration for the figures). SQLite runs them in one local transaction.
 pub(super) async fn create(
     db: &Database,
     owner: Uuid,
@@ -99,6 +108,24 @@ pub(super) async fn create(
     tags: &[String],
     now: Timestamp,
 ) -> Result<ResourceRecord> {
+    if let Database::Postgres(pool) = db {
+        let tag_ids: Vec<Uuid> = tags.iter().map(|_| Uuid::now_v7()).collect();
+        return sqlx::query_as(CREATE_RESOURCE_PG)
+            .bind(id)
+            .bind(owner)
+            .bind(fields.kind.as_str())
+            .bind(&fields.title)
+            .bind(&fields.body)
+            .bind(fields.url.as_deref())
+            .bind(fields.favorite)
+            .bind(tags.join("\n"))
+            .bind(now)
+            .bind(tag_ids)
+            .bind(tags)
+            .fetch_one(pool)
+            .await
+            .map_err(link_needs_url);
+    }
     let mut tx = db.begin_write().await?;
     on_tx!(&mut tx, conn => {
         sqlx::query(INSERT_RESOURCE)
