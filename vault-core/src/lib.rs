@@ -37,11 +37,11 @@ pub mod db;
 #[cfg(feature = "swagger-ui")]
 pub mod docs;
 pub mod error;
-pub mod openapi;
 pub mod ownership;
 pub mod page;
 pub mod principal;
 pub mod resources;
+pub mod schema;
 pub mod throttle;
 pub mod time;
 mod vault;

@@ -28,6 +28,7 @@
 
 mod error;
 mod extract;
+mod openapi;
 pub mod routes;
 
 use poem::{Endpoint, EndpointExt, IntoEndpoint, Route};

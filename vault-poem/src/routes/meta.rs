@@ -25,7 +25,13 @@ pub fn health(route: Route) -> Route {
 
 #[handler]
 fn openapi(vault: Data<&Vault>) -> Response {
-    into_poem(vault.openapi_response())
+    let document = crate::openapi::document(&vault.config().api_prefix);
+    match serde_json::to_vec(&document) {
+        Ok(body) => Response::builder()
+            .content_type("application/json")
+            .body(body),
+        Err(error) => into_poem(vault_core::Error::internal(error).to_response()),
+    }
 }
 
 #[handler]

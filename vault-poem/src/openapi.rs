@@ -1,8 +1,10 @@
-//! The OpenAPI 3 document, built once in core so both adapters serve the same one.
+//! Stand-in for the poem adapter's OpenAPI document until it builds one from its own
+//! poem-openapi operations: the document the core used to build, with utoipa, kept here
+//! unchanged so that this adapter keeps serving what it served.
 //!
-//! Paths are declared here relative to the API prefix and prefixed at start-up with
-//! [`crate::Config::api_prefix`]. Error responses are declared by status only; a modifier gives
-//! each of them the `application/problem+json` [`Problem`] body.
+//! Paths are declared relative to the API prefix and prefixed with
+//! [`vault_core::Config::api_prefix`]. Error responses are declared by status only; a modifier
+//! gives each of them the `application/problem+json` [`Problem`] body.
 
 #![allow(missing_docs, dead_code)]
 
@@ -11,37 +13,13 @@ use utoipa::openapi::security::{
     Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
 };
 use utoipa::openapi::{Content, OpenApi as Document, Ref, RefOr};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
+use vault_core::schema::{FileUpload, HealthStatus, PasswordGrantForm};
 
-use crate::auth::*;
-use crate::error::{Problem, PROBLEM_JSON};
-use crate::page::Page;
-use crate::resources::{Resource, ResourceInput, ResourceKind, ResourcePatch, Tag, TagInput};
-
-/// The OAuth2 password-grant form of POST /auth/token (what Swagger UI's Authorize sends).
-#[derive(ToSchema)]
-pub struct PasswordGrantForm {
-    /// Must be `password`.
-    #[schema(example = "password")]
-    grant_type: String,
-    /// Username or email.
-    username: String,
-    /// Password.
-    password: String,
-    /// Ignored.
-    scope: Option<String>,
-    /// Ignored.
-    client_id: Option<String>,
-    /// Ignored.
-    client_secret: Option<String>,
-}
-
-/// Health answer.
-#[derive(ToSchema)]
-pub struct HealthStatus {
-    #[schema(example = "ok")]
-    status: String,
-}
+use vault_core::auth::*;
+use vault_core::error::{Problem, PROBLEM_JSON};
+use vault_core::page::Page;
+use vault_core::resources::{Resource, ResourceInput, ResourceKind, ResourcePatch, Tag, TagInput};
 
 #[utoipa::path(post, path = "/auth/register", tag = "auth", request_body = RegisterRequest,
     responses((status = 201, description = "Registered and logged in", body = RegisterResponse),
@@ -141,14 +119,6 @@ fn patch_resource() {}
     responses((status = 204, description = "Deleted, with its file"), (status = 401, description = "Not authenticated"),
         (status = 404, description = "No such resource of the caller")))]
 fn delete_resource() {}
-
-/// The multipart body of PUT /resources/{id}/file.
-#[derive(ToSchema)]
-pub struct FileUpload {
-    /// The file (one part named `file`).
-    #[schema(value_type = String, format = Binary)]
-    file: Vec<u8>,
-}
 
 #[utoipa::path(put, path = "/resources/{id}/file", tag = "resources", security(("bearer" = []), ("oauth2" = [])),
     params(("id" = String, Path)), request_body(content = FileUpload, content_type = "multipart/form-data"),
@@ -271,7 +241,7 @@ fn add_problem_bodies(op: &mut Operation) {
 }
 
 /// The document for an API mounted at `api_prefix` (health stays at the root).
-pub fn document(api_prefix: &str) -> Document {
+pub(crate) fn document(api_prefix: &str) -> Document {
     let mut doc = ApiDoc::openapi();
     let paths = std::mem::take(&mut doc.paths.paths);
     doc.paths.paths = paths
