@@ -312,6 +312,7 @@ macro_rules! __conformance_backend {
                 unknown_fields_are_rejected,
                 wrong_types_and_missing_fields_name_the_field,
                 body_over_limit_is_413,
+                undecodable_path_segment_is_404,
                 register_returns_user_and_tokens,
                 register_validates_every_field,
                 register_clash_is_409_case_insensitive,

@@ -208,3 +208,44 @@ pub async fn body_over_limit_is_413(ctx: Ctx) {
         .await
         .expect_problem(413, "payload_too_large");
 }
+
+/// A path segment that does not decode to UTF-8 names nothing: 404 problem+json like any
+/// unknown id (API.md §1), on every route that takes one, with or without the trailing slash.
+pub async fn undecodable_path_segment_is_404(ctx: Ctx) {
+    let h = ctx.start().await;
+    let ada = h.register("ada").await;
+    for path in [
+        "/api/resources/%ff%fe",
+        "/api/resources/%ff%fe/",
+        "/api/resources/%C3%28/file",
+        "/api/tags/%ff%fe",
+        "/api/tags/%80/",
+    ] {
+        h.get(path)
+            .bearer(&ada.access)
+            .send()
+            .await
+            .expect_problem(404, "not_found");
+        h.delete(path)
+            .bearer(&ada.access)
+            .send()
+            .await
+            .expect_problem(404, "not_found");
+    }
+    h.put("/api/resources/%ff%fe")
+        .bearer(&ada.access)
+        .json(json!({"kind": "note", "title": "t"}))
+        .send()
+        .await
+        .expect_problem(404, "not_found");
+    h.patch("/api/tags/%ff%fe")
+        .bearer(&ada.access)
+        .json(json!({"name": "x"}))
+        .send()
+        .await
+        .expect_problem(404, "not_found");
+    h.get("/api/docs/%ff%fe.js")
+        .send()
+        .await
+        .expect_problem(404, "not_found");
+}
