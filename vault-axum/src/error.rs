@@ -1,6 +1,7 @@
 //! Core answers and errors as axum responses.
 
 use std::any::Any;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::Method;
@@ -46,7 +47,7 @@ pub(crate) async fn not_found() -> ApiError {
 }
 
 /// The answer for a known route called with a method it does not take.
-pub(crate) async fn method_not_allowed(method: Method, allow: &'static [&'static str]) -> ApiError {
+pub(crate) async fn method_not_allowed(method: Method, allow: Arc<[&'static str]>) -> ApiError {
     ApiError(Error::MethodNotAllowed {
         method: method.to_string(),
         allow: allow.iter().map(|m| (*m).to_string()).collect(),

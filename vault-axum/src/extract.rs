@@ -1,10 +1,11 @@
-//! Extractors: the authenticated caller, the client IP, and JSON bodies with the contract's
-//! errors.
+//! Extractors: the authenticated caller, the client IP, path parameters and JSON bodies with
+//! the contract's errors.
 
 use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -82,6 +83,30 @@ where
                 .auth()
                 .client_ip(&parts.headers, peer),
         ))
+    }
+}
+
+/// A route's one path parameter (an id, a file name), as text. A value that cannot be read
+/// (percent-encoded bytes that are not UTF-8) names nothing that exists, so it is the contract's
+/// 404 problem (API.md §1) rather than axum's plain-text 400.
+#[derive(Debug, Clone)]
+pub struct PathParam(pub String);
+
+impl<S> FromRequestParts<S> for PathParam
+where
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(Self(value)),
+            Err(PathRejection::FailedToDeserializePathParams(_)) => Err(ApiError(Error::NotFound)),
+            // The route has no parameter: a mistake in this crate's routes, not in the request.
+            Err(rejection) => Err(ApiError(Error::Internal(format!(
+                "path parameter missing: {rejection}"
+            )))),
+        }
     }
 }
 

@@ -4,6 +4,12 @@
 //! every rule lives in `vault-core`; this crate decodes requests, calls the core and encodes
 //! its answers.
 //!
+//! Each module is one file whose handlers carry their `#[utoipa::path]` documentation, and one
+//! function returning its [`OpenApiRouter`] ([`auth::router`], [`resources::router`],
+//! [`health::router`]): utoipa-axum registers a route and its OpenAPI operation together, so
+//! neither exists without the other. [`app`] mounts them all; [`api`] gives the same routes
+//! and document to a host that adds its own.
+//!
 //! ```no_run
 //! use axum::{routing::get, Router};
 //! use vault_axum::AuthUser;
@@ -23,13 +29,44 @@
 //! axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! A host that documents its own routes with utoipa merges them, and Vault's document, into one
+//! (`examples/embed-axum` does this):
+//!
+//! ```no_run
+//! use utoipa_axum::{router::OpenApiRouter, routes};
+//! use vault_axum::AuthUser;
+//! use vault_core::{Config, Secret, Vault};
+//!
+//! /// Greets the caller.
+//! #[utoipa::path(get, path = "/hello", responses((status = 200, body = String)))]
+//! async fn hello(AuthUser(user): AuthUser) -> String {
+//!     format!("hello, {}", user.user_id)
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let vault = Vault::open(Config::new("sqlite://vault.db", Secret::generate(32)?)).await?;
+//! let (routes, document) = OpenApiRouter::new()
+//!     .routes(routes!(hello))
+//!     .merge(vault_axum::api(&vault))
+//!     .split_for_parts();
+//! // One document, both operations, at /api/openapi.json and in the docs page at /api/docs.
+//! let app = vault_axum::with_layers(
+//!     routes.merge(vault_axum::docs::router(&vault, &document)).with_state(vault),
+//! );
+//! # let _: axum::Router = app; Ok(()) }
+//! ```
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod auth;
+pub mod docs;
 mod error;
 mod extract;
-pub mod routes;
+pub mod health;
+pub mod resources;
+mod routing;
 
 use std::time::Duration;
 
@@ -38,20 +75,48 @@ use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 use vault_core::Vault;
 
 pub use error::{ApiError, Reply};
-pub use extract::{AuthUser, ClientIp, JsonBody, MaybeAuthUser};
+pub use extract::{AuthUser, ClientIp, JsonBody, MaybeAuthUser, PathParam};
+
+#[derive(OpenApi)]
+#[openapi(info(
+    title = "Vault API",
+    description = "Accounts, sessions and personal data modules. Errors are RFC 9457 problem documents."
+))]
+struct VaultApi;
 
 /// The whole API as the example servers serve it: every module under
-/// [`vault_core::HttpConfig::api_prefix`] (default `/api`), health at `/health`, problem+json for
-/// unknown routes, wrong methods and panics, and `X-Request-Id` on every response.
+/// [`vault_core::HttpConfig::api_prefix`] (default `/api`), its OpenAPI document at
+/// `{prefix}/openapi.json` and docs page at `{prefix}/docs`, health at `/health`, problem+json
+/// for unknown routes, wrong methods and panics, and `X-Request-Id` on every response.
 ///
 /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so that throttling sees
 /// client IPs.
 pub fn app(vault: Vault) -> Router {
-    let api = routes::api_at(&vault, &vault.config().http.api_prefix);
-    with_layers(api.merge(routes::health()).with_state(vault))
+    let (routes, document) = api(&vault).split_for_parts();
+    with_layers(
+        routes
+            .merge(docs::router(&vault, &document))
+            .with_state(vault),
+    )
+}
+
+/// Every module's routes and their documentation, without the document's own routes
+/// ([`docs::router`]) or the cross-cutting layers ([`with_layers`]): what [`app`] serves, for a
+/// host to merge with its own [`OpenApiRouter`] before serving one document.
+///
+/// The routes are registered at their full paths under the prefix rather than nested: a nested
+/// router rewrites every request's URI to strip the prefix, a cost paid on each request for
+/// nothing the API needs.
+pub fn api(vault: &Vault) -> OpenApiRouter<Vault> {
+    OpenApiRouter::with_openapi(VaultApi::openapi())
+        .merge(auth::router(vault))
+        .merge(resources::router(vault))
+        .merge(health::router())
 }
 
 /// Adds the cross-cutting layers [`app`] uses to a host's router: a problem+json 404 fallback,

@@ -37,7 +37,6 @@ pub mod db;
 #[cfg(feature = "swagger-ui")]
 pub mod docs;
 pub mod error;
-pub mod openapi;
 pub mod ownership;
 pub mod page;
 pub mod principal;

@@ -1,12 +1,15 @@
-//! Types that exist only to be documented: request and response bodies the core reads or writes
-//! without a Rust type of their own (the OAuth2 password form, the health answer, the multipart
-//! upload). The adapters put them in their OpenAPI documents next to the model types.
+//! Types that exist only to describe a request or response in the adapters' OpenAPI documents:
+//! the core reads these bodies itself (a form, a multipart upload) or writes them with
+//! `serde_json::json!`, so no other type carries their schema.
+
+use utoipa::ToSchema;
 
 /// The OAuth2 password-grant form of POST /auth/token (what Swagger UI's Authorize sends).
 #[cfg_attr(feature = "poem-openapi", derive(poem_openapi::Object))]
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, ToSchema)]
 pub struct PasswordGrantForm {
     /// Must be `password`.
+    #[schema(example = "password")]
     pub grant_type: String,
     /// Username or email.
     pub username: String,
@@ -25,16 +28,18 @@ pub struct PasswordGrantForm {
 
 /// Health answer.
 #[cfg_attr(feature = "poem-openapi", derive(poem_openapi::Object))]
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, ToSchema)]
 pub struct HealthStatus {
     /// `ok`.
+    #[schema(example = "ok")]
     pub status: String,
 }
 
 /// The multipart body of PUT /resources/{id}/file.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, ToSchema)]
 pub struct FileUpload {
     /// The file (one part named `file`).
+    #[schema(value_type = String, format = Binary)]
     pub file: Vec<u8>,
 }
 

@@ -8,7 +8,7 @@ use http::StatusCode;
 use crate::auth::{AuthService, AuthStore};
 use crate::config::Config;
 use crate::db::Database;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::throttle::{MemoryThrottle, Throttle};
 use crate::wire;
 
@@ -32,7 +32,6 @@ struct Inner {
     database: Database,
     auth: AuthService,
     resources: crate::resources::ResourceService,
-    openapi: Bytes,
     #[cfg(feature = "swagger-ui")]
     docs: crate::docs::DocsUi,
 }
@@ -102,8 +101,8 @@ impl VaultBuilder {
     /// Connects (unless given a database), migrates and assembles the services.
     ///
     /// # Errors
-    /// [`Error::Config`] for unsafe settings, [`Error::Unavailable`] when the database cannot be
-    /// reached, [`Error::Internal`] when a migration fails.
+    /// [`crate::Error::Config`] for unsafe settings, [`crate::Error::Unavailable`] when the
+    /// database cannot be reached, [`crate::Error::Internal`] when a migration fails.
     pub async fn build(self) -> Result<Vault> {
         self.config.validate()?;
         let database = match self.database {
@@ -139,8 +138,6 @@ impl VaultBuilder {
             self.config.http.public_base_url.clone(),
         )
         .with_response_cache(cache_bytes.map(|bytes| bytes / 4));
-        let openapi = serde_json::to_vec(&crate::openapi::document(&self.config.http.api_prefix))
-            .map_err(Error::internal)?;
         Ok(Vault {
             inner: Arc::new(Inner {
                 #[cfg(feature = "swagger-ui")]
@@ -149,7 +146,6 @@ impl VaultBuilder {
                 database,
                 auth,
                 resources,
-                openapi: Bytes::from(openapi),
             }),
         })
     }
@@ -209,16 +205,6 @@ impl Vault {
         self.inner.auth.delete_account(caller, req).await?;
         self.inner.resources.collect_garbage().await;
         Ok(())
-    }
-
-    /// `GET /openapi.json`: the OpenAPI document.
-    pub fn openapi_response(&self) -> http::Response<Bytes> {
-        let mut response = http::Response::new(self.inner.openapi.clone());
-        response.headers_mut().insert(
-            http::header::CONTENT_TYPE,
-            http::HeaderValue::from_static("application/json"),
-        );
-        response
     }
 
     /// `GET /docs/{tail}`: the interactive docs page and its assets.

@@ -210,7 +210,8 @@ pub async fn body_over_limit_is_413(ctx: Ctx) {
 }
 
 /// An id that does not even percent-decode to UTF-8 is a malformed id like any other: 404
-/// problem+json, for every verb of every route that takes one (never a framework's 400).
+/// problem+json (API.md §1), for every verb of every route that takes one, with or without the
+/// trailing slash (never a framework's 400).
 pub async fn undecodable_ids_are_404(ctx: Ctx) {
     let h = ctx.start().await;
     let ada = h.register("ada").await;
@@ -220,6 +221,8 @@ pub async fn undecodable_ids_are_404(ctx: Ctx) {
         "/api/resources/%ff%fe/file",
         "/api/tags/%ff%fe",
         "/api/tags/%C3%28",
+        "/api/resources/%C3%28/file",
+        "/api/tags/%80/",
     ] {
         h.get(path)
             .bearer(&ada.access)
@@ -247,6 +250,10 @@ pub async fn undecodable_ids_are_404(ctx: Ctx) {
     h.patch("/api/tags/%ff%fe")
         .bearer(&ada.access)
         .json(json!({"name": "x"}))
+        .send()
+        .await
+        .expect_problem(404, "not_found");
+    h.get("/api/docs/%ff%fe.js")
         .send()
         .await
         .expect_problem(404, "not_found");
