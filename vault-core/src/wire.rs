@@ -220,22 +220,6 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> http::Response<Bytes
     }
 }
 
-/// `value()` serialized into `slot` on first use; the same bytes every time after (for bodies
-/// kept beside cached data, e.g. a remembered page's `results`).
-///
-/// # Errors
-/// [`Error::Internal`] if serialization fails (nothing is kept then).
-pub fn serialized_once<T: Serialize>(
-    slot: &std::sync::OnceLock<Bytes>,
-    value: impl FnOnce() -> T,
-) -> Result<Bytes> {
-    if let Some(bytes) = slot.get() {
-        return Ok(bytes.clone());
-    }
-    let bytes = Bytes::from(serde_json::to_vec(&value()).map_err(Error::internal)?);
-    Ok(slot.get_or_init(|| bytes).clone())
-}
-
 /// A JSON success response with a body serialized beforehand (e.g.
 /// [`crate::auth::AuthService::me_json`]).
 pub fn json_body(status: StatusCode, body: Bytes) -> http::Response<Bytes> {
@@ -304,20 +288,6 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The first use serializes and keeps the bytes; later uses return them without asking
-    /// for the value again.
-    #[test]
-    fn serialized_once_keeps_the_first_serialization() {
-        let slot = std::sync::OnceLock::new();
-        let first = serialized_once(&slot, || serde_json::json!({"a": [1, "é"]})).unwrap();
-        assert_eq!(&first[..], "{\"a\":[1,\"é\"]}".as_bytes());
-        let again = serialized_once(&slot, || -> serde_json::Value {
-            panic!("serialized twice")
-        })
-        .unwrap();
-        assert_eq!(again, first);
-    }
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
