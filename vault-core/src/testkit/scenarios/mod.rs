@@ -7,15 +7,23 @@
 mod accounts;
 mod conventions;
 mod files;
+mod listing;
 mod meta;
+mod ownership;
+mod profile;
 mod resources;
+mod sessions;
 mod throttling;
 mod tokens;
 
 pub use accounts::*;
 pub use conventions::*;
 pub use files::*;
+pub use listing::*;
 pub use meta::*;
+pub use ownership::*;
+pub use profile::*;
 pub use resources::*;
+pub use sessions::*;
 pub use throttling::*;
 pub use tokens::*;
