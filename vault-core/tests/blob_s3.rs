@@ -41,7 +41,7 @@ async fn s3_store() -> Option<S3BlobStore> {
         eprintln!("VAULT_TEST_S3_ENDPOINT is not set: skipping the S3 blob store test");
         return None;
     };
-    let bucket = format!("vault-test-{}", Uuid::new_v4().simple());
+    let bucket = format!("vault-test-{}", Uuid::now_v7().simple());
     create_bucket(&endpoint, &bucket).await;
     Some(S3BlobStore::new(config(&endpoint, &bucket)).expect("S3 config"))
 }
