@@ -22,7 +22,7 @@ type Answer = Result<Reply, ApiError>;
 #[openapi(tags((name = "auth", description = "Accounts and sessions")))]
 struct AuthApi;
 
-/// `/auth/...` under [`vault_core::Config::api_prefix`], documented, behind the general rate
+/// `/auth/...` under [`vault_core::HttpConfig::api_prefix`], documented, behind the general rate
 /// limits of API.md §9: accounts, sessions, the caller's profile and password.
 pub fn router(vault: &Vault) -> OpenApiRouter<Vault> {
     Routes::new(&vault.config().http.api_prefix, AuthApi::openapi())

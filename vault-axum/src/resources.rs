@@ -24,7 +24,7 @@ type Answer = Result<Reply, ApiError>;
 #[openapi(tags((name = "resources", description = "Notes, links, files, references and their tags")))]
 struct ResourcesApi;
 
-/// `/resources/...` and `/tags/...` under [`vault_core::Config::api_prefix`], documented,
+/// `/resources/...` and `/tags/...` under [`vault_core::HttpConfig::api_prefix`], documented,
 /// behind the general rate limits of API.md §9: the caller's resources, their files and tags.
 pub fn router(vault: &Vault) -> OpenApiRouter<Vault> {
     Routes::new(&vault.config().http.api_prefix, ResourcesApi::openapi())
