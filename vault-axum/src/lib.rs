@@ -21,10 +21,14 @@
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let vault = Vault::open(Config::new("sqlite://vault.db", Secret::generate(32)?)).await?;
-//! let app = Router::new()
-//!     .route("/hello", get(hello))
-//!     .with_state(vault.clone())
-//!     .merge(vault_axum::app(vault));
+//! let (routes, document) = vault_axum::api(&vault).split_for_parts();
+//! // `with_layers` over the whole app: the host's routes answer errors as Vault's do.
+//! let app: Router = vault_axum::with_layers(
+//!     routes
+//!         .merge(vault_axum::docs::router(&vault, &document))
+//!         .route("/hello", get(hello))
+//!         .with_state(vault),
+//! );
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
 //! axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await?;
 //! # Ok(()) }
