@@ -21,10 +21,14 @@
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let vault = Vault::open(Config::new("sqlite://vault.db", Secret::generate(32)?)).await?;
-//! let app = Router::new()
-//!     .route("/hello", get(hello))
-//!     .with_state(vault.clone())
-//!     .merge(vault_axum::app(vault));
+//! let (routes, document) = vault_axum::api(&vault).split_for_parts();
+//! // `with_layers` over the whole app: the host's routes answer errors as Vault's do.
+//! let app: Router = vault_axum::with_layers(
+//!     routes
+//!         .merge(vault_axum::docs::router(&vault, &document))
+//!         .route("/hello", get(hello))
+//!         .with_state(vault),
+//! );
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
 //! axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await?;
 //! # Ok(()) }
@@ -91,8 +95,9 @@ struct VaultApi;
 
 /// The whole API as the example servers serve it: every module under
 /// [`vault_core::HttpConfig::api_prefix`] (default `/api`), its OpenAPI document at
-/// `{prefix}/openapi.json` and docs page at `{prefix}/docs`, health at `/health`, problem+json
-/// for unknown routes, wrong methods and panics, and `X-Request-Id` on every response.
+/// `{prefix}/openapi.json` and docs page at `{prefix}/docs`, health at `/health`, and the
+/// layers of [`with_layers`]: problem+json for unknown routes, wrong methods and panics, and
+/// `X-Request-Id` on every response.
 ///
 /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so that throttling sees
 /// client IPs.
@@ -119,8 +124,31 @@ pub fn api(vault: &Vault) -> OpenApiRouter<Vault> {
         .merge(health::router())
 }
 
-/// Adds the cross-cutting layers [`app`] uses to a host's router: a problem+json 404 fallback,
-/// panics as problem+json 500, request ids, and request tracing.
+/// Adds the cross-cutting layers [`app`] uses to a host's router, for the host's own routes
+/// as much as Vault's. Apply it to the whole app, after every route and fallback is added.
+///
+/// What the layers give every response:
+///
+/// - an `X-Request-Id` header: the client's own, or a new UUID;
+/// - a panic in any handler is a problem+json 500 (the panic text is logged, never sent);
+/// - an error response **without a body** becomes the contract's problem+json for its status,
+///   with its status and headers kept: axum's 405 for a method a route does not take
+///   (`method_not_allowed`, with axum's `Allow`), its 404 for an unknown path (`not_found`),
+///   and any bare status a handler or middleware returns: 400 (`parse_error`), 401
+///   (`not_authenticated`, with `WWW-Authenticate: Bearer` unless the response has its own),
+///   403, 409, 413, 415, 429 (its `Retry-After` kept), 503 and every other 5xx
+///   (`server_error`).
+///
+/// What they leave as it is:
+///
+/// - any response with a body, whatever its status or type: a handler's own JSON error, a
+///   host's fallback page, and axum's own extractor rejections (`Json`, `Query`, `Path`,
+///   `Form` and body limits answer with a `text/plain` message). Host routes that want
+///   problem+json there take Vault's extractors ([`JsonBody`], [`PathParam`]) or answer with
+///   [`ApiError`];
+/// - bodiless statuses the contract has no code for (406, 410, 422, ...);
+/// - the answer to a HEAD request whose GET answer has a body (axum empties it but keeps its
+///   `Content-Length`).
 ///
 /// Each request runs in a `request` span (method, URI, request id) at DEBUG level, as
 /// tower-http's own default: at the usual INFO level it costs nothing, where an INFO span
@@ -130,7 +158,7 @@ pub fn api(vault: &Vault) -> OpenApiRouter<Vault> {
 pub fn with_layers(router: Router) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     // One `layer` call with the whole stack: axum boxes and clones each route once per
-    // `Router::layer` call on every request, so four calls cost four boxed clones.
+    // `Router::layer` call on every request, so several calls cost several boxed clones.
     let stack = tower::ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
         .layer(
@@ -149,8 +177,12 @@ pub fn with_layers(router: Router) -> Router {
         )
         // Inside the trace layer, so that `on_response` sees the id on the response.
         .layer(PropagateRequestIdLayer::new(request_id))
-        .layer(CatchPanicLayer::custom(error::panic_response));
-    router.fallback(error::not_found).layer(stack)
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        // Innermost: it sees the routes' own axum responses (a panic's answer is a problem).
+        .layer(error::BareErrorsLayer);
+    // No fallback of Vault's own: axum's default one answers a bare 404, which the stack turns
+    // into the problem, and a host's own fallback stays the host's.
+    router.layer(stack)
 }
 
 /// The `X-Request-Id` of a request or response, empty if absent or not text.

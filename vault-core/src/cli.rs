@@ -92,13 +92,7 @@ pub fn settings_from(var: impl Fn(&str) -> Option<String>) -> Result<Settings> {
         .map_err(|_| Error::Config(format!("VAULT_BIND {bind_text:?} is not address:port")))?;
     let database_url =
         var("VAULT_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
-    let (secret, secret_file) = match var("VAULT_JWT_SECRET") {
-        Some(secret) => (Secret::new(secret.into_bytes()), None),
-        None => {
-            let path = secret_path(&database_url);
-            (load_or_create_secret(&path)?, Some(path))
-        }
-    };
+    let (secret, secret_file) = jwt_secret(&var, &database_url)?;
     let mut config = Config::new(database_url, secret);
     for (name, slot) in [
         ("VAULT_THROTTLE_AUTH_IP", &mut config.throttle.auth_ip),
@@ -161,11 +155,55 @@ pub fn secret_path(database_url: &str) -> PathBuf {
     }
 }
 
+/// The JWT secret as the example servers find it, for any program that wants the same zero
+/// set-up: `VAULT_JWT_SECRET` read through `var` (normally `|name| std::env::var(name).ok()`),
+/// or else the secret generated once into the file [`secret_path`] names for `database_url`
+/// (see [`load_or_create_secret`]). The path is returned when the secret came from that file.
+///
+/// Generating the file logs a warning that names it and says to set `VAULT_JWT_SECRET` in
+/// production.
+///
+/// # Errors
+/// [`Error::Config`] when the file cannot be read or written or holds too short a secret. A
+/// `VAULT_JWT_SECRET` that is too short is refused later, by [`Config::validate`].
+pub fn jwt_secret(
+    var: impl Fn(&str) -> Option<String>,
+    database_url: &str,
+) -> Result<(Secret, Option<PathBuf>)> {
+    if let Some(secret) = var("VAULT_JWT_SECRET") {
+        return Ok((Secret::new(secret.into_bytes()), None));
+    }
+    let path = secret_path(database_url);
+    let (secret, created) = load_or_create(&path)?;
+    if created {
+        tracing::warn!(
+            path = %path.display(),
+            "VAULT_JWT_SECRET is not set: generated a JWT secret and stored it in this file \
+             (mode 0600); keep it private, and set VAULT_JWT_SECRET in production"
+        );
+    }
+    Ok((secret, Some(path)))
+}
+
 /// Reads the secret at `path`, or creates it (48 random bytes, base64url, mode 0600) if absent.
+/// Creating it logs a warning that names the file.
 ///
 /// # Errors
 /// [`Error::Config`] when the file cannot be read or written or holds too short a secret.
 pub fn load_or_create_secret(path: &Path) -> Result<Secret> {
+    let (secret, created) = load_or_create(path)?;
+    if created {
+        tracing::warn!(
+            path = %path.display(),
+            "generated a JWT secret and stored it in this file (mode 0600); keep it private"
+        );
+    }
+    Ok(secret)
+}
+
+/// [`load_or_create_secret`] without its warning (each caller words its own), and whether the
+/// file was created.
+fn load_or_create(path: &Path) -> Result<(Secret, bool)> {
     use base64::Engine as _;
     let io_error =
         |e: std::io::Error| Error::Config(format!("JWT secret file {}: {e}", path.display()));
@@ -180,12 +218,7 @@ pub fn load_or_create_secret(path: &Path) -> Result<Secret> {
             let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
             file.write_all(text.as_bytes()).map_err(io_error)?;
             file.sync_all().map_err(io_error)?;
-            tracing::warn!(
-                path = %path.display(),
-                "VAULT_JWT_SECRET is not set: generated a JWT secret and stored it in this file (mode 0600); \
-                 keep it private, and set VAULT_JWT_SECRET in production"
-            );
-            Ok(Secret::new(text.into_bytes()))
+            Ok((Secret::new(text.into_bytes()), true))
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             let text = std::fs::read_to_string(path).map_err(io_error)?;
@@ -197,7 +230,7 @@ pub fn load_or_create_secret(path: &Path) -> Result<Secret> {
                 )));
             }
             tracing::info!(path = %path.display(), "using the JWT secret stored in this file");
-            Ok(Secret::new(text.as_bytes().to_vec()))
+            Ok((Secret::new(text.as_bytes().to_vec()), false))
         }
         Err(e) => Err(io_error(e)),
     }
@@ -423,6 +456,26 @@ mod tests {
         assert_eq!(
             secret_path("postgres://h/db"),
             PathBuf::from("vault.jwt-secret")
+        );
+    }
+
+    #[test]
+    fn jwt_secret_prefers_the_variable_and_else_keeps_one_beside_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/app.db", dir.path().display());
+        let file = dir.path().join("app.db.jwt-secret");
+        let given = "y".repeat(40);
+        let (secret, from_file) = jwt_secret(env(&[("VAULT_JWT_SECRET", &given)]), &url).unwrap();
+        assert_eq!(secret.expose(), given.as_bytes());
+        assert_eq!(from_file, None);
+        assert!(!file.exists(), "no file when the variable is set");
+        let (first, from_file) = jwt_secret(env(&[]), &url).unwrap();
+        assert_eq!(from_file.as_deref(), Some(file.as_path()));
+        let (second, _) = jwt_secret(env(&[]), &url).unwrap();
+        assert_eq!(
+            first.expose(),
+            second.expose(),
+            "generated once, then reused"
         );
     }
 }

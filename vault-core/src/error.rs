@@ -375,6 +375,61 @@ impl Problem {
         }
         response
     }
+
+    /// The problem that stands in for an error response without a body (a framework's own 405,
+    /// a handler's bare `StatusCode`), so that the adapters' outer layers answer it in the
+    /// contract's shape: the same status, the contract's code for it, and a generic detail
+    /// (`method` is named in a 405's). `None` for a 4xx the contract has no code for (406, 410,
+    /// 422, ...): those are left as they are rather than mislabelled.
+    ///
+    /// Of the headers, the problem carries only the 401's `WWW-Authenticate: Bearer` (the
+    /// contract's challenge on every 401); `Allow`, `Retry-After` and the like are the original
+    /// response's to keep.
+    pub fn for_status(status: StatusCode, method: &str) -> Option<Problem> {
+        let from = |error: Error| Some(error.to_problem());
+        let (code, detail) = match status {
+            StatusCode::BAD_REQUEST => (ErrorCode::ParseError, "Malformed request."),
+            StatusCode::UNAUTHORIZED => return from(Error::NotAuthenticated),
+            StatusCode::FORBIDDEN => return from(Error::PermissionDenied),
+            StatusCode::NOT_FOUND => return from(Error::NotFound),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                let problem = Error::MethodNotAllowed {
+                    method: method.to_string(),
+                    allow: Vec::new(),
+                }
+                .to_problem();
+                return Some(Problem {
+                    allow: None,
+                    ..problem
+                });
+            }
+            StatusCode::CONFLICT => (
+                ErrorCode::Conflict,
+                "The request conflicts with the current state.",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                (ErrorCode::PayloadTooLarge, "Request body is too large.")
+            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                ErrorCode::UnsupportedMediaType,
+                "Unsupported media type in request.",
+            ),
+            StatusCode::TOO_MANY_REQUESTS => (ErrorCode::Throttled, "Request was throttled."),
+            StatusCode::SERVICE_UNAVAILABLE => return from(Error::Unavailable(String::new())),
+            _ if status.is_server_error() => (ErrorCode::ServerError, "A server error occurred."),
+            _ => return None,
+        };
+        Some(Problem {
+            status,
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            detail: detail.to_string(),
+            code,
+            errors: None,
+            www_authenticate: None,
+            retry_after: None,
+            allow: None,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -394,6 +449,51 @@ mod tests {
         assert_eq!(body["status"], 400);
         assert_eq!(body["code"], "validation_error");
         assert_eq!(body["errors"]["title"][0], "This field is required.");
+    }
+
+    #[test]
+    fn bare_statuses_get_the_contracts_code_and_keep_their_status() {
+        for (status, code) in [
+            (StatusCode::BAD_REQUEST, "parse_error"),
+            (StatusCode::UNAUTHORIZED, "not_authenticated"),
+            (StatusCode::FORBIDDEN, "permission_denied"),
+            (StatusCode::NOT_FOUND, "not_found"),
+            (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            (StatusCode::CONFLICT, "conflict"),
+            (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            (StatusCode::TOO_MANY_REQUESTS, "throttled"),
+            (StatusCode::INTERNAL_SERVER_ERROR, "server_error"),
+            (StatusCode::BAD_GATEWAY, "server_error"),
+            (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable"),
+        ] {
+            let problem = Problem::for_status(status, "POST").expect(code);
+            let response = problem.to_response();
+            assert_eq!(response.status(), status);
+            let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+            assert_eq!(body["code"], code, "{status}");
+            assert_eq!(body["status"], status.as_u16());
+            assert!(!body["detail"].as_str().unwrap_or_default().is_empty());
+        }
+        let wrong_method = Problem::for_status(StatusCode::METHOD_NOT_ALLOWED, "POST").unwrap();
+        assert_eq!(wrong_method.detail, "Method \"POST\" not allowed.");
+        assert!(wrong_method
+            .to_response()
+            .headers()
+            .get(header::ALLOW)
+            .is_none());
+        let challenge = Problem::for_status(StatusCode::UNAUTHORIZED, "GET").unwrap();
+        assert_eq!(
+            challenge.to_response().headers()[header::WWW_AUTHENTICATE],
+            "Bearer"
+        );
+        for unmapped in [
+            StatusCode::NOT_ACCEPTABLE,
+            StatusCode::GONE,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ] {
+            assert!(Problem::for_status(unmapped, "GET").is_none(), "{unmapped}");
+        }
     }
 
     #[test]

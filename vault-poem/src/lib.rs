@@ -73,13 +73,14 @@ pub use health::HealthApi;
 pub use params::{ApiAuth, HeaderParam, Id, MaybeApiAuth, QueryParam};
 pub use payload::{BodyDoc, Json, Multipart, Streamed, Unparsed};
 pub use resources::ResourcesApi;
-pub use routing::serve;
+pub use routing::{serve, Methods};
 
 /// The whole API as the example servers serve it: every module under
 /// [`vault_core::HttpConfig::api_prefix`] (default `/api`) behind the general rate limits, with
 /// its OpenAPI document at `{prefix}/openapi.json` and the offline docs page at
-/// `{prefix}/docs`; health at `/health`; problem+json for every error (unknown routes, wrong
-/// methods, panics), and `X-Request-Id` on every response.
+/// `{prefix}/docs`; health at `/health`; and the behaviour of [`with_layers`]: problem+json
+/// for every error (unknown routes, wrong methods, panics), and `X-Request-Id` on every
+/// response.
 pub fn app(vault: Vault) -> impl Endpoint<Output = poem::Response> {
     let prefix = vault.config().http.api_prefix.clone();
     let modules = serve(OpenApiService::new(
@@ -97,8 +98,34 @@ pub fn app(vault: Vault) -> impl Endpoint<Output = poem::Response> {
     with_layers(route.data(vault))
 }
 
-/// Adds the cross-cutting behaviour [`app`] uses to a host's endpoint: every error as
-/// problem+json, panics as problem+json 500, request ids.
+/// Adds the cross-cutting behaviour [`app`] uses to a host's endpoint, for the host's own
+/// routes as much as Vault's. Apply it to the whole app.
+///
+/// What it gives every response:
+///
+/// - an `X-Request-Id` header: the client's own, or a new UUID;
+/// - a panic in any handler is a problem+json 500 (the panic text is logged, never sent);
+/// - every poem and poem-openapi error is the contract's problem+json: an unknown path is
+///   404 `not_found`; a method a route does not take is 405 `method_not_allowed`, whose
+///   `Allow` lists the methods when the route says them (operations of an `OpenApiService`
+///   mounted with [`serve`], plain routes built with [`Methods`]; a poem `RouteMethod` cannot
+///   say, so its 405 has no `Allow`); poem's 413 and 415 keep their status and code; its 401
+///   and 403 are `not_authenticated` and `permission_denied`; its other 4xx errors
+///   (extractors, parsing) are 400 `parse_error` with poem's message; any other error is a
+///   500 `server_error`;
+/// - an error response **without a body** that a handler or middleware returns (a bare
+///   `StatusCode`) becomes the problem for its status, with its status and headers kept: 400
+///   (`parse_error`), 401 (with `WWW-Authenticate: Bearer` unless it has its own), 403, 404,
+///   405, 409, 413, 415, 429 (its `Retry-After` kept), 503 and every other 5xx
+///   (`server_error`).
+///
+/// What it leaves as it is:
+///
+/// - any response with a body, whatever its status or type, returned as `Ok` or as an error
+///   made from a response (`poem::Error::from_response`, a poem-openapi `ApiResponse` used as
+///   an operation's error): the host's own JSON error, for instance;
+/// - bodiless statuses the contract has no code for (406, 410, 422, ...);
+/// - the answer to a HEAD request (poem answers it with GET's response, emptied).
 pub fn with_layers<E: IntoEndpoint>(endpoint: E) -> impl Endpoint<Output = poem::Response>
 where
     E::Endpoint: 'static,

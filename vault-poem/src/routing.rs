@@ -9,7 +9,7 @@ use std::sync::Arc;
 use poem::error::MethodNotAllowedError;
 use poem::http::uri::PathAndQuery;
 use poem::http::{Method, Uri};
-use poem::{Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Request, Response};
+use poem::{Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Request, Response, RouteMethod};
 use poem_openapi::{OpenApi, OpenApiService, Webhook};
 use vault_core::Error;
 
@@ -63,6 +63,119 @@ where
                 }
             }
         })
+}
+
+/// A plain poem route's endpoints by method, as poem's [`RouteMethod`] (which it uses), whose
+/// 405 names the methods in `Allow`: poem's own 405 cannot say which methods the route takes,
+/// so [`with_layers`](crate::with_layers) answers it with a problem without `Allow`.
+///
+/// ```
+/// use poem::{handler, Route};
+/// use vault_poem::Methods;
+///
+/// #[handler]
+/// fn hello() -> &'static str {
+///     "hello"
+/// }
+///
+/// // POST /hello: 405 problem+json with `Allow: GET`.
+/// let app = vault_poem::with_layers(Route::new().at("/hello", Methods::new().get(hello)));
+/// # let _ = app;
+/// ```
+#[derive(Default)]
+pub struct Methods {
+    route: RouteMethod,
+    allow: Vec<String>,
+}
+
+impl Methods {
+    /// No methods yet: every request is a 405.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Answers `method` with `endpoint`.
+    #[must_use]
+    pub fn method<E>(self, method: Method, endpoint: E) -> Self
+    where
+        E: IntoEndpoint,
+        E::Endpoint: 'static,
+    {
+        let Self { route, mut allow } = self;
+        allow.push(method.to_string());
+        Self {
+            route: route.method(method, endpoint),
+            allow,
+        }
+    }
+
+    /// Answers GET with `endpoint` (and HEAD, as poem does, without listing it).
+    #[must_use]
+    pub fn get<E>(self, endpoint: E) -> Self
+    where
+        E: IntoEndpoint,
+        E::Endpoint: 'static,
+    {
+        self.method(Method::GET, endpoint)
+    }
+
+    /// Answers POST with `endpoint`.
+    #[must_use]
+    pub fn post<E>(self, endpoint: E) -> Self
+    where
+        E: IntoEndpoint,
+        E::Endpoint: 'static,
+    {
+        self.method(Method::POST, endpoint)
+    }
+
+    /// Answers PUT with `endpoint`.
+    #[must_use]
+    pub fn put<E>(self, endpoint: E) -> Self
+    where
+        E: IntoEndpoint,
+        E::Endpoint: 'static,
+    {
+        self.method(Method::PUT, endpoint)
+    }
+
+    /// Answers PATCH with `endpoint`.
+    #[must_use]
+    pub fn patch<E>(self, endpoint: E) -> Self
+    where
+        E: IntoEndpoint,
+        E::Endpoint: 'static,
+    {
+        self.method(Method::PATCH, endpoint)
+    }
+
+    /// Answers DELETE with `endpoint`.
+    #[must_use]
+    pub fn delete<E>(self, endpoint: E) -> Self
+    where
+        E: IntoEndpoint,
+        E::Endpoint: 'static,
+    {
+        self.method(Method::DELETE, endpoint)
+    }
+}
+
+impl Endpoint for Methods {
+    type Output = Response;
+
+    async fn call(&self, request: Request) -> poem::Result<Response> {
+        let method = request.method().clone();
+        match self.route.call(request).await {
+            Err(error) if error.is::<MethodNotAllowedError>() => {
+                Err(ApiError(Error::MethodNotAllowed {
+                    method: method.to_string(),
+                    allow: self.allow.clone(),
+                })
+                .into())
+            }
+            answered => answered,
+        }
+    }
 }
 
 /// `/auth/me/` is `/auth/me` (the root `/` stays).

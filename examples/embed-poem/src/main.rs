@@ -1,21 +1,35 @@
 //! A host application that embeds Vault in its own poem-openapi service: its `HelloApi` and
 //! Vault's `AuthApi` and `ResourcesApi` are one `OpenApiService` under `/api`, so one document
 //! (`/api/openapi.json`) lists the host's operations next to Vault's. `GET /api/hello` greets
-//! the authenticated user.
+//! the authenticated user. Vault's layers cover the whole app, so the host's operation
+//! answers errors in Vault's shape too (`POST /api/hello` is a problem+json 405).
+//!
+//! Run it with `cargo run -p vault-embed-poem`. Zero set-up: a SQLite file `embed.db` in the
+//! working directory; the JWT secret from `VAULT_JWT_SECRET`, or else generated once into
+//! `embed.db.jwt-secret` (mode 0600); `VAULT_BIND` (default `127.0.0.1:8000`) is where it
+//! listens, which it logs.
 //!
 //! ```text
 //! cargo run -p vault-embed-poem
 //! curl -X POST localhost:8000/api/auth/register -H 'content-type: application/json' \
 //!   -d '{"username":"ada","email":"ada@example.com","password":"sturdy-quokka-2931"}'
 //! curl localhost:8000/api/hello -H "authorization: Bearer $ACCESS"
+//! curl localhost:8000/api/openapi.json
 //! ```
+
+use std::error::Error;
+use std::time::Duration;
 
 use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::web::Data;
 use poem::{EndpointExt, Route};
 use poem_openapi::{Object, OpenApi, OpenApiService};
-use vault_core::{Config, Vault};
+use tracing_subscriber::EnvFilter;
+use vault_core::{cli, Config, Vault};
 use vault_poem::{ApiAuth, ApiError, AuthApi, Json, ResourcesApi};
+
+/// The example's database: a SQLite file in the working directory.
+const DATABASE_URL: &str = "sqlite://embed.db";
 
 /// The host's answer.
 #[derive(Object, serde::Serialize)]
@@ -45,13 +59,26 @@ impl HelloApi {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt().init();
-    // A real host reads its secret from its own configuration; this keeps one in a 0600 file.
-    let secret = vault_core::cli::load_or_create_secret("embed.db.jwt-secret".as_ref())?;
-    let vault = Vault::open(Config::new("sqlite://embed.db", secret)).await?;
+async fn main() -> Result<(), Box<dyn Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let bind = std::env::var("VAULT_BIND").unwrap_or_else(|_| cli::DEFAULT_BIND.to_string());
+    // As the example servers do: VAULT_JWT_SECRET, or a secret generated once beside the
+    // database. A host with its own configuration takes the secret from there instead.
+    let (secret, _file) = cli::jwt_secret(|name| std::env::var(name).ok(), DATABASE_URL)?;
+    serve(Config::new(DATABASE_URL, secret), bind).await
+}
+
+// readme:start embed
+/// The host's operations and Vault's in one `OpenApiService` under `/api` (one document for
+/// all), and Vault's layers over the whole app.
+async fn serve(config: Config, bind: String) -> Result<(), Box<dyn Error>> {
+    let vault = Vault::open(config).await?;
     let service = OpenApiService::new((AuthApi, ResourcesApi, HelloApi), "Host app", "1.0")
         .url_prefix("/api");
+    // Vault's routing conventions (trailing slashes, 405 with `Allow`) and rate limits for the
+    // whole service, the host's operations included.
     let app = Route::new()
         .at("/api/openapi.json", service.spec_endpoint())
         .nest(
@@ -59,18 +86,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             vault_poem::serve(service).around(vault_poem::throttle),
         )
         .data(vault.clone());
-    let bind = std::env::var("VAULT_BIND").unwrap_or_else(|_| "127.0.0.1:8000".into());
     let acceptor = TcpListener::bind(bind).into_acceptor().await?;
     for addr in acceptor
         .local_addr()
         .iter()
-        .filter_map(|a| a.as_socket_addr().copied())
+        .filter_map(|a| a.as_socket_addr())
     {
         tracing::info!("listening on http://{addr}");
     }
+    // Vault's layers over everything: request ids, and problem+json for every error.
+    let app = vault_poem::with_layers(app);
+    let grace = Some(Duration::from_secs(10));
     poem::Server::new_with_acceptor(acceptor)
-        .run(vault_poem::with_layers(app))
+        .run_with_graceful_shutdown(app, cli::shutdown_signal(), grace)
         .await?;
     vault.database().close().await;
     Ok(())
 }
+// readme:end embed
