@@ -231,9 +231,12 @@ impl Error {
             Self::Validation(errors) | Self::Conflict(errors) => Some(errors.clone()),
             _ => None,
         };
+        // RFC 9110 §15.5.2: every 401 carries a challenge, whatever was refused (no token, a
+        // token in a body, credentials); RFC 6750 §3.1 adds `invalid_token` when the refused
+        // token came in the `Authorization` header.
         let www_authenticate = match self {
-            Self::NotAuthenticated => Some("Bearer"),
-            Self::InvalidAccessToken(_) => Some("Bearer error=\"invalid_token\""),
+            Self::InvalidAccessToken(_) => Some(BEARER_INVALID_TOKEN),
+            _ if status == S::UNAUTHORIZED => Some(BEARER),
             _ => None,
         };
         Problem {
@@ -323,7 +326,8 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<std::collections::BTreeMap<String, Vec<String>>>)]
     pub errors: Option<FieldErrors>,
-    /// Value of the `WWW-Authenticate` header, on bearer-token problems.
+    /// Value of the `WWW-Authenticate` header, on every 401 ([`BEARER`] or
+    /// [`BEARER_INVALID_TOKEN`]).
     #[serde(skip)]
     pub www_authenticate: Option<&'static str>,
     /// Value of the `Retry-After` header in seconds, on 429.
@@ -337,6 +341,13 @@ pub struct Problem {
 fn serialize_status<S: serde::Serializer>(status: &StatusCode, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u16(status.as_u16())
 }
+
+/// The `WWW-Authenticate` challenge of every 401 (API.md §1).
+pub const BEARER: &str = "Bearer";
+
+/// The `WWW-Authenticate` challenge of a 401 for a token sent in the `Authorization` header and
+/// refused (RFC 6750 §3.1).
+pub const BEARER_INVALID_TOKEN: &str = "Bearer error=\"invalid_token\"";
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -406,16 +417,43 @@ mod tests {
     }
 
     #[test]
-    fn bearer_problems_carry_www_authenticate() {
-        let none = Error::NotAuthenticated.to_response();
-        assert_eq!(none.headers()[header::WWW_AUTHENTICATE], "Bearer");
-        let bad = Error::InvalidAccessToken("Token is invalid or expired.").to_response();
+    fn every_401_carries_a_bearer_challenge() {
+        let challenge = |error: Error| {
+            let response = error.to_response();
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+            response.headers()[header::WWW_AUTHENTICATE]
+                .to_str()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(challenge(Error::NotAuthenticated), "Bearer");
+        assert_eq!(challenge(Error::AuthenticationFailed), "Bearer");
+        // A refresh token travels in a body: refused, but not an `Authorization` token.
         assert_eq!(
-            bad.headers()[header::WWW_AUTHENTICATE],
+            challenge(Error::InvalidRefreshToken("Token is invalid or expired.")),
+            "Bearer"
+        );
+        assert_eq!(
+            challenge(Error::InvalidAccessToken("Token is invalid or expired.")),
             "Bearer error=\"invalid_token\""
         );
-        let refresh = Error::InvalidRefreshToken("Token is invalid or expired.").to_response();
-        assert!(refresh.headers().get(header::WWW_AUTHENTICATE).is_none());
+    }
+
+    #[test]
+    fn only_401s_carry_a_challenge() {
+        for error in [
+            Error::PermissionDenied,
+            Error::NotFound,
+            Error::field("title", "This field is required."),
+            Error::Throttled { retry_after: 1 },
+            Error::internal("boom"),
+        ] {
+            let response = error.to_response();
+            assert!(
+                response.headers().get(header::WWW_AUTHENTICATE).is_none(),
+                "{error:?}"
+            );
+        }
     }
 
     #[test]
