@@ -125,6 +125,16 @@ pub enum Error {
     /// A body with a media type the route does not take (415 `unsupported_media_type`).
     #[error("unsupported media type {0:?}")]
     UnsupportedMediaType(String),
+    /// An upload whose bytes are not of the type it declared, or (declared as "any bytes") of
+    /// no allowed type (415 `unsupported_media_type`).
+    #[error("upload content of type {sniffed:?} does not match the declared {declared:?}")]
+    ContentMismatch {
+        /// The declared type when it was a specific, allowed one; `None` when the client
+        /// declared none or `application/octet-stream` ("find out from the bytes").
+        declared: Option<String>,
+        /// What the bytes look like, when they look like any type Vault recognises.
+        sniffed: Option<String>,
+    },
     /// Over a rate limit (429 `throttled`), with the seconds to wait.
     #[error("throttled for {retry_after}s")]
     Throttled {
@@ -211,6 +221,11 @@ impl Error {
                 C::UnsupportedMediaType,
                 format!("Unsupported media type \"{media}\" in request."),
             ),
+            Self::ContentMismatch { declared, sniffed } => (
+                S::UNSUPPORTED_MEDIA_TYPE,
+                C::UnsupportedMediaType,
+                content_mismatch_detail(declared.as_deref(), sniffed.as_deref()),
+            ),
             Self::Throttled { retry_after } => (
                 S::TOO_MANY_REQUESTS,
                 C::Throttled,
@@ -267,6 +282,25 @@ impl Error {
             tracing::warn!(%cause, "backing service unavailable");
         }
         self.to_problem().to_response()
+    }
+}
+
+/// The `detail` of [`Error::ContentMismatch`]: which side was wrong, the declared type (allowed,
+/// but not what the bytes are) or the bytes themselves.
+fn content_mismatch_detail(declared: Option<&str>, sniffed: Option<&str>) -> String {
+    match (declared, sniffed) {
+        (Some(declared), Some(sniffed)) => format!(
+            "The file's content does not match its declared type \"{declared}\" \
+             (the bytes look like \"{sniffed}\")."
+        ),
+        (Some(declared), None) => format!(
+            "The file's content does not match its declared type \"{declared}\" \
+             (the bytes are of no allowed type)."
+        ),
+        (None, Some(sniffed)) => {
+            format!("The file's content is of no allowed type (the bytes look like \"{sniffed}\").")
+        }
+        (None, None) => "The file's content is of no allowed type.".to_string(),
     }
 }
 
@@ -454,6 +488,52 @@ mod tests {
                 "{error:?}"
             );
         }
+    }
+
+    #[test]
+    fn upload_refusals_say_which_side_was_wrong() {
+        let detail = |error: Error| {
+            let problem = error.to_problem();
+            assert_eq!(problem.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+            assert_eq!(problem.code, ErrorCode::UnsupportedMediaType);
+            problem.detail
+        };
+        assert_eq!(
+            detail(Error::UnsupportedMediaType(
+                "application/x-msdownload".into()
+            )),
+            "Unsupported media type \"application/x-msdownload\" in request."
+        );
+        assert_eq!(
+            detail(Error::ContentMismatch {
+                declared: Some("application/pdf".into()),
+                sniffed: Some("application/x-executable".into()),
+            }),
+            "The file's content does not match its declared type \"application/pdf\" \
+             (the bytes look like \"application/x-executable\")."
+        );
+        assert_eq!(
+            detail(Error::ContentMismatch {
+                declared: Some("image/png".into()),
+                sniffed: None,
+            }),
+            "The file's content does not match its declared type \"image/png\" \
+             (the bytes are of no allowed type)."
+        );
+        assert_eq!(
+            detail(Error::ContentMismatch {
+                declared: None,
+                sniffed: Some("image/png".into()),
+            }),
+            "The file's content is of no allowed type (the bytes look like \"image/png\")."
+        );
+        assert_eq!(
+            detail(Error::ContentMismatch {
+                declared: None,
+                sniffed: None,
+            }),
+            "The file's content is of no allowed type."
+        );
     }
 
     #[test]
