@@ -21,10 +21,8 @@ pub async fn register_returns_user_and_tokens(ctx: Ctx) {
         .send()
         .await
         .expect_status(201);
-    assert!(
-        resp.header("location").is_none(),
-        "register has no Location"
-    );
+    // API.md §1: the new account's own URL is GET me, as its owner sees it.
+    assert_eq!(resp.header("location"), Some("/api/auth/me"));
     let body = resp.json();
     let user = &body["user"];
     assert_eq!(user["username"], "Ada");
@@ -52,7 +50,7 @@ pub async fn register_returns_user_and_tokens(ctx: Ctx) {
         "user has exactly the contract's fields: {keys:?}"
     );
     let me = h
-        .get("/api/auth/me")
+        .get(resp.header("location").unwrap_or_default())
         .bearer(body["access"].as_str().unwrap_or_default())
         .send()
         .await
@@ -64,6 +62,36 @@ pub async fn register_returns_user_and_tokens(ctx: Ctx) {
         .send()
         .await
         .expect_status(200);
+
+    // Mounted elsewhere, the Location follows the prefix.
+    let h = ctx
+        .start_with(|c| c.http.api_prefix = "/v1/vault".into())
+        .await;
+    let resp = h
+        .post("/v1/vault/auth/register")
+        .json(json!({"username": "Grace", "email": "grace@example.com", "password": TEST_PASSWORD}))
+        .send()
+        .await
+        .expect_status(201);
+    let location = resp.header("location").unwrap_or_default().to_string();
+    assert_eq!(location, "/v1/vault/auth/me");
+    let body = resp.json();
+    let me = h
+        .get(&location)
+        .bearer(body["access"].as_str().unwrap_or_default())
+        .send()
+        .await
+        .expect_status(200)
+        .json();
+    assert_eq!(me, body["user"]);
+    // A failed registration creates nothing and names no Location.
+    let clash = h
+        .post("/v1/vault/auth/register")
+        .json(json!({"username": "grace", "email": "g2@example.com", "password": TEST_PASSWORD}))
+        .send()
+        .await;
+    clash.expect_field_error(409, "username");
+    assert!(clash.header("location").is_none());
 }
 
 pub async fn register_validates_every_field(ctx: Ctx) {

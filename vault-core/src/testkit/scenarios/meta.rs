@@ -41,6 +41,20 @@ pub async fn openapi_document_describes_the_api(ctx: Ctx) {
         schemes["oauth2"]["flows"]["password"]["tokenUrl"],
         "/api/auth/token"
     );
+    let created = &paths["/api/auth/register"]["post"]["responses"]["201"];
+    let location = created["headers"]
+        .as_object()
+        .and_then(|headers| {
+            headers
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case("location"))
+        })
+        .map(|(_, header)| header["schema"]["type"].clone());
+    assert_eq!(
+        location,
+        Some(json!("string")),
+        "registration's 201 documents its Location: {created}"
+    );
     let problem = &paths["/api/auth/register"]["post"]["responses"]["400"]["content"]
         ["application/problem+json"];
     assert!(problem.is_object(), "errors are documented as problem+json");
