@@ -126,7 +126,10 @@ fn absolute_links(html: &str, assets: &str) -> String {
 fn resolve(base: &Url, value: &str) -> Option<String> {
     let relative = !value.is_empty()
         && !value.starts_with(['/', '#', '?'])
-        && matches!(Url::parse(value), Err(url::ParseError::RelativeUrlWithoutBase));
+        && matches!(
+            Url::parse(value),
+            Err(url::ParseError::RelativeUrlWithoutBase)
+        );
     if !relative {
         return None;
     }
