@@ -44,7 +44,8 @@ pub fn router(vault: &Vault) -> OpenApiRouter<Vault> {
 // client IP before decoding it, so malformed requests are throttled too.
 
 #[utoipa::path(post, path = "/auth/register", tag = "auth", request_body = RegisterRequest,
-    responses((status = 201, description = "Registered and logged in", body = RegisterResponse),
+    responses((status = 201, description = "Registered and logged in", body = RegisterResponse,
+            headers(("Location" = String, description = "GET /auth/me under the API prefix: the new account as its owner sees it"))),
         (status = 400, description = "Invalid input"), (status = 409, description = "Username or email taken"),
         (status = 413, description = "Body too large"), (status = 415, description = "Not JSON"),
         (status = 429, description = "Throttled")))]
@@ -52,7 +53,7 @@ async fn register(State(vault): State<Vault>, ClientIp(ip): ClientIp, request: R
     let headers = request.headers().clone();
     let body = read_body(request, &vault).await?;
     let registered = vault.auth().register_http(&headers, &body, ip).await?;
-    Ok(wire::json(StatusCode::CREATED, &registered).into())
+    Ok(wire::created(vault.auth().me_location(), &registered).into())
 }
 
 #[utoipa::path(post, path = "/auth/token", tag = "auth",

@@ -125,6 +125,16 @@ pub enum Error {
     /// A body with a media type the route does not take (415 `unsupported_media_type`).
     #[error("unsupported media type {0:?}")]
     UnsupportedMediaType(String),
+    /// An upload whose bytes are not of the type it declared, or (declared as "any bytes") of
+    /// no allowed type (415 `unsupported_media_type`).
+    #[error("upload content of type {sniffed:?} does not match the declared {declared:?}")]
+    ContentMismatch {
+        /// The declared type when it was a specific, allowed one; `None` when the client
+        /// declared none or `application/octet-stream` ("find out from the bytes").
+        declared: Option<String>,
+        /// What the bytes look like, when they look like any type Vault recognises.
+        sniffed: Option<String>,
+    },
     /// Over a rate limit (429 `throttled`), with the seconds to wait.
     #[error("throttled for {retry_after}s")]
     Throttled {
@@ -211,6 +221,11 @@ impl Error {
                 C::UnsupportedMediaType,
                 format!("Unsupported media type \"{media}\" in request."),
             ),
+            Self::ContentMismatch { declared, sniffed } => (
+                S::UNSUPPORTED_MEDIA_TYPE,
+                C::UnsupportedMediaType,
+                content_mismatch_detail(declared.as_deref(), sniffed.as_deref()),
+            ),
             Self::Throttled { retry_after } => (
                 S::TOO_MANY_REQUESTS,
                 C::Throttled,
@@ -231,9 +246,12 @@ impl Error {
             Self::Validation(errors) | Self::Conflict(errors) => Some(errors.clone()),
             _ => None,
         };
+        // RFC 9110 §15.5.2: every 401 carries a challenge, whatever was refused (no token, a
+        // token in a body, credentials); RFC 6750 §3.1 adds `invalid_token` when the refused
+        // token came in the `Authorization` header.
         let www_authenticate = match self {
-            Self::NotAuthenticated => Some("Bearer"),
-            Self::InvalidAccessToken(_) => Some("Bearer error=\"invalid_token\""),
+            Self::InvalidAccessToken(_) => Some(BEARER_INVALID_TOKEN),
+            _ if status == S::UNAUTHORIZED => Some(BEARER),
             _ => None,
         };
         Problem {
@@ -264,6 +282,25 @@ impl Error {
             tracing::warn!(%cause, "backing service unavailable");
         }
         self.to_problem().to_response()
+    }
+}
+
+/// The `detail` of [`Error::ContentMismatch`]: which side was wrong, the declared type (allowed,
+/// but not what the bytes are) or the bytes themselves.
+fn content_mismatch_detail(declared: Option<&str>, sniffed: Option<&str>) -> String {
+    match (declared, sniffed) {
+        (Some(declared), Some(sniffed)) => format!(
+            "The file's content does not match its declared type \"{declared}\" \
+             (the bytes look like \"{sniffed}\")."
+        ),
+        (Some(declared), None) => format!(
+            "The file's content does not match its declared type \"{declared}\" \
+             (the bytes are of no allowed type)."
+        ),
+        (None, Some(sniffed)) => {
+            format!("The file's content is of no allowed type (the bytes look like \"{sniffed}\").")
+        }
+        (None, None) => "The file's content is of no allowed type.".to_string(),
     }
 }
 
@@ -323,7 +360,8 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<std::collections::BTreeMap<String, Vec<String>>>)]
     pub errors: Option<FieldErrors>,
-    /// Value of the `WWW-Authenticate` header, on bearer-token problems.
+    /// Value of the `WWW-Authenticate` header, on every 401 ([`BEARER`] or
+    /// [`BEARER_INVALID_TOKEN`]).
     #[serde(skip)]
     pub www_authenticate: Option<&'static str>,
     /// Value of the `Retry-After` header in seconds, on 429.
@@ -337,6 +375,13 @@ pub struct Problem {
 fn serialize_status<S: serde::Serializer>(status: &StatusCode, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u16(status.as_u16())
 }
+
+/// The `WWW-Authenticate` challenge of every 401 (API.md §1).
+pub const BEARER: &str = "Bearer";
+
+/// The `WWW-Authenticate` challenge of a 401 for a token sent in the `Authorization` header and
+/// refused (RFC 6750 §3.1).
+pub const BEARER_INVALID_TOKEN: &str = "Bearer error=\"invalid_token\"";
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -506,16 +551,89 @@ mod tests {
     }
 
     #[test]
-    fn bearer_problems_carry_www_authenticate() {
-        let none = Error::NotAuthenticated.to_response();
-        assert_eq!(none.headers()[header::WWW_AUTHENTICATE], "Bearer");
-        let bad = Error::InvalidAccessToken("Token is invalid or expired.").to_response();
+    fn every_401_carries_a_bearer_challenge() {
+        let challenge = |error: Error| {
+            let response = error.to_response();
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+            response.headers()[header::WWW_AUTHENTICATE]
+                .to_str()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(challenge(Error::NotAuthenticated), "Bearer");
+        assert_eq!(challenge(Error::AuthenticationFailed), "Bearer");
+        // A refresh token travels in a body: refused, but not an `Authorization` token.
         assert_eq!(
-            bad.headers()[header::WWW_AUTHENTICATE],
+            challenge(Error::InvalidRefreshToken("Token is invalid or expired.")),
+            "Bearer"
+        );
+        assert_eq!(
+            challenge(Error::InvalidAccessToken("Token is invalid or expired.")),
             "Bearer error=\"invalid_token\""
         );
-        let refresh = Error::InvalidRefreshToken("Token is invalid or expired.").to_response();
-        assert!(refresh.headers().get(header::WWW_AUTHENTICATE).is_none());
+    }
+
+    #[test]
+    fn only_401s_carry_a_challenge() {
+        for error in [
+            Error::PermissionDenied,
+            Error::NotFound,
+            Error::field("title", "This field is required."),
+            Error::Throttled { retry_after: 1 },
+            Error::internal("boom"),
+        ] {
+            let response = error.to_response();
+            assert!(
+                response.headers().get(header::WWW_AUTHENTICATE).is_none(),
+                "{error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn upload_refusals_say_which_side_was_wrong() {
+        let detail = |error: Error| {
+            let problem = error.to_problem();
+            assert_eq!(problem.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+            assert_eq!(problem.code, ErrorCode::UnsupportedMediaType);
+            problem.detail
+        };
+        assert_eq!(
+            detail(Error::UnsupportedMediaType(
+                "application/x-msdownload".into()
+            )),
+            "Unsupported media type \"application/x-msdownload\" in request."
+        );
+        assert_eq!(
+            detail(Error::ContentMismatch {
+                declared: Some("application/pdf".into()),
+                sniffed: Some("application/x-executable".into()),
+            }),
+            "The file's content does not match its declared type \"application/pdf\" \
+             (the bytes look like \"application/x-executable\")."
+        );
+        assert_eq!(
+            detail(Error::ContentMismatch {
+                declared: Some("image/png".into()),
+                sniffed: None,
+            }),
+            "The file's content does not match its declared type \"image/png\" \
+             (the bytes are of no allowed type)."
+        );
+        assert_eq!(
+            detail(Error::ContentMismatch {
+                declared: None,
+                sniffed: Some("image/png".into()),
+            }),
+            "The file's content is of no allowed type (the bytes look like \"image/png\")."
+        );
+        assert_eq!(
+            detail(Error::ContentMismatch {
+                declared: None,
+                sniffed: None,
+            }),
+            "The file's content is of no allowed type."
+        );
     }
 
     #[test]

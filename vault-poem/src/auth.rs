@@ -46,7 +46,7 @@ impl AuthApi {
             .auth()
             .register_http(request.headers(), &body.0, ip)
             .await?;
-        Ok(wire::json(StatusCode::CREATED, &registered).into())
+        Ok(wire::created(vault.auth().me_location(), &registered).into())
     }
 
     #[oai(path = "/auth/token", method = "post", operation_id = "token")]

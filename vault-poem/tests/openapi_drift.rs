@@ -63,6 +63,7 @@ async fn both_adapters_serve_the_same_document() {
     // The outline is not empty by accident: every module's operations are in it.
     for line in [
         "POST /api/auth/register response 201 application/json RegisterResponse",
+        "POST /api/auth/register response 201 header location string",
         "GET /api/auth/me security bearer | oauth2",
         "GET /api/resources parameter query page integer",
         "PUT /api/resources/{id}/file body required multipart/form-data FileUpload",

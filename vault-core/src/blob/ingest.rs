@@ -73,8 +73,10 @@ pub struct StoredBlob {
 ///
 /// # Errors
 /// - [`Error::Validation`] on `file` when the body is empty;
-/// - [`Error::UnsupportedMediaType`] (with the declared type) when the declared or sniffed type
-///   is not in `limits.allowed`, or the bytes are not what was declared;
+/// - [`Error::UnsupportedMediaType`] (with the declared type) when the declared type is not in
+///   `limits.allowed`;
+/// - [`Error::ContentMismatch`] when the bytes are not what was declared, or (nothing specific
+///   declared) of no allowed type;
 /// - [`Error::PayloadTooLarge`] when the body is over `limits.max_bytes` (nothing is stored);
 /// - the body's own errors, and the store's ([`Error::Unavailable`], [`Error::Internal`]).
 pub async fn ingest(
@@ -185,27 +187,35 @@ fn essence(media_type: &str) -> String {
 
 /// The content type to store: the declared one when the bytes agree with it, the sniffed one
 /// when nothing useful was declared; both must be allowed.
+///
+/// A declared type off the allow-list is refused as such, whatever the bytes; an allowed one
+/// the bytes do not bear out is refused as a mismatch, naming what the bytes look like.
 fn decide(declared: Option<&str>, sniffed: Option<&str>, allowed: &[String]) -> Result<String> {
     let is_allowed = |media: &str| allowed.iter().any(|a| essence(a) == media);
-    let declared = declared.map(essence).filter(|d| !d.is_empty());
+    let declared = declared
+        .map(essence)
+        .filter(|d| !d.is_empty() && d != OCTET_STREAM);
     match declared {
         None => match sniffed {
             Some(sniffed) if is_allowed(sniffed) => Ok(sniffed.to_string()),
-            _ => Err(Error::UnsupportedMediaType(OCTET_STREAM.into())),
+            _ => Err(Error::ContentMismatch {
+                declared: None,
+                sniffed: sniffed.map(String::from),
+            }),
         },
-        Some(declared) if declared == OCTET_STREAM => match sniffed {
-            Some(sniffed) if is_allowed(sniffed) => Ok(sniffed.to_string()),
-            _ => Err(Error::UnsupportedMediaType(declared)),
-        },
+        Some(declared) if !is_allowed(&declared) => Err(Error::UnsupportedMediaType(declared)),
         Some(declared) => {
             // Markdown (or CSV, ...) cannot be told from plain text by its bytes: any text
             // type may be declared for bytes that sniff as text.
             let agrees = sniffed == Some(declared.as_str())
                 || (sniffed == Some(sniff::TEXT) && declared.starts_with("text/"));
-            if agrees && is_allowed(&declared) {
+            if agrees {
                 Ok(declared)
             } else {
-                Err(Error::UnsupportedMediaType(declared))
+                Err(Error::ContentMismatch {
+                    declared: Some(declared),
+                    sniffed: sniffed.map(String::from),
+                })
             }
         }
     }
@@ -278,10 +288,6 @@ mod tests {
     fn deciding_the_content_type() {
         let allowed = defaults();
         let ok = |declared, sniffed| decide(declared, sniffed, &allowed).unwrap();
-        let refused = |declared, sniffed| match decide(declared, sniffed, &allowed) {
-            Err(Error::UnsupportedMediaType(media)) => media,
-            other => panic!("{declared:?} / {sniffed:?}: {other:?}"),
-        };
         assert_eq!(ok(Some("image/png"), Some("image/png")), "image/png");
         assert_eq!(ok(Some("IMAGE/PNG"), Some("image/png")), "image/png");
         assert_eq!(ok(None, Some("application/pdf")), "application/pdf");
@@ -299,37 +305,92 @@ mod tests {
             "text/markdown"
         );
         assert_eq!(ok(None, Some("text/plain")), "text/plain");
+    }
 
+    /// The refusal `decide` gives: `Ok(media)` for a declared type off the list,
+    /// `Err((declared, sniffed))` for bytes that do not bear the declaration out.
+    fn refusal(
+        declared: Option<&str>,
+        sniffed: Option<&str>,
+        allowed: &[String],
+    ) -> std::result::Result<String, (Option<String>, Option<String>)> {
+        match decide(declared, sniffed, allowed) {
+            Err(Error::UnsupportedMediaType(media)) => Ok(media),
+            Err(Error::ContentMismatch { declared, sniffed }) => Err((declared, sniffed)),
+            other => panic!("{declared:?} / {sniffed:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_declared_type_off_the_list_is_refused_whatever_the_bytes() {
+        let allowed = defaults();
+        let off_list = |declared, sniffed| refusal(Some(declared), sniffed, &allowed);
         assert_eq!(
-            refused(Some("application/pdf"), Some("image/png")),
-            "application/pdf"
+            off_list("text/html", Some("text/plain")),
+            Ok("text/html".into())
         );
-        assert_eq!(refused(Some("text/plain"), None), "text/plain");
         assert_eq!(
-            refused(Some("text/markdown"), Some("image/png")),
-            "text/markdown"
+            off_list("application/x-msdownload", Some(sniff::PE)),
+            Ok("application/x-msdownload".into())
         );
-        assert_eq!(refused(Some("image/png"), Some("text/plain")), "image/png");
-        // Text, but a text type not on the list.
-        assert_eq!(refused(Some("text/html"), Some("text/plain")), "text/html");
         assert_eq!(
-            refused(Some("application/x-msdownload"), None),
-            "application/x-msdownload"
+            off_list("application/x-msdownload", None),
+            Ok("application/x-msdownload".into())
         );
-        assert_eq!(refused(None, None), "application/octet-stream");
         assert_eq!(
-            refused(Some("application/octet-stream"), None),
-            "application/octet-stream"
+            off_list("Video/MP4; codecs=avc1", None),
+            Ok("video/mp4".into())
         );
+    }
+
+    #[test]
+    fn bytes_that_belie_an_allowed_declared_type_are_a_mismatch() {
+        let allowed = defaults();
+        let mismatch = |declared: &str, sniffed: Option<&str>| {
+            refusal(Some(declared), sniffed, &allowed)
+                .expect_err("a mismatch, not an off-list type")
+        };
+        let pair = |declared: &str, sniffed: Option<&str>| {
+            (Some(declared.to_string()), sniffed.map(String::from))
+        };
+        assert_eq!(
+            mismatch("application/pdf", Some("image/png")),
+            pair("application/pdf", Some("image/png"))
+        );
+        assert_eq!(
+            mismatch("application/pdf", Some(sniff::ELF)),
+            pair("application/pdf", Some(sniff::ELF))
+        );
+        assert_eq!(mismatch("text/plain", None), pair("text/plain", None));
+        assert_eq!(
+            mismatch("text/markdown", Some("image/png")),
+            pair("text/markdown", Some("image/png"))
+        );
+        assert_eq!(
+            mismatch("image/png", Some("text/plain")),
+            pair("image/png", Some("text/plain"))
+        );
+    }
+
+    #[test]
+    fn undeclared_bytes_of_no_allowed_type_are_a_mismatch() {
+        let allowed = defaults();
+        for declared in [None, Some(""), Some("application/octet-stream")] {
+            assert_eq!(refusal(declared, None, &allowed), Err((None, None)));
+            assert_eq!(
+                refusal(declared, Some(sniff::ELF), &allowed),
+                Err((None, Some(sniff::ELF.to_string())))
+            );
+        }
     }
 
     #[test]
     fn the_sniffed_type_must_be_allowed_too() {
         let only_pdf = vec!["application/pdf".to_string()];
-        assert!(matches!(
-            decide(None, Some("image/png"), &only_pdf),
-            Err(Error::UnsupportedMediaType(_))
-        ));
+        assert_eq!(
+            refusal(None, Some("image/png"), &only_pdf),
+            Err((None, Some("image/png".to_string())))
+        );
         let csv = vec!["text/csv; charset=utf-8".to_string()];
         assert_eq!(
             decide(Some("text/csv"), Some("text/plain"), &csv).unwrap(),
@@ -342,7 +403,11 @@ mod tests {
         let err = ingest_bytes(&untouched(), Some("application/pdf"), PNG)
             .await
             .unwrap_err();
-        assert!(matches!(&err, Error::UnsupportedMediaType(m) if m == "application/pdf"));
+        assert!(
+            matches!(&err, Error::ContentMismatch { declared: Some(d), sniffed: Some(s) }
+                if d == "application/pdf" && s == "image/png"),
+            "{err:?}"
+        );
         assert_eq!(err.status(), http::StatusCode::UNSUPPORTED_MEDIA_TYPE);
     }
 
@@ -353,9 +418,17 @@ mod tests {
         let err = ingest_bytes(&untouched(), Some("text/plain"), &elf)
             .await
             .unwrap_err();
-        assert!(matches!(&err, Error::UnsupportedMediaType(m) if m == "text/plain"));
+        assert_eq!(
+            err.to_problem().detail,
+            "The file's content does not match its declared type \"text/plain\" \
+             (the bytes look like \"application/x-executable\")."
+        );
         let err = ingest_bytes(&untouched(), None, &elf).await.unwrap_err();
-        assert!(matches!(&err, Error::UnsupportedMediaType(m) if m == "application/octet-stream"));
+        assert!(
+            matches!(&err, Error::ContentMismatch { declared: None, sniffed: Some(s) }
+                if s == "application/x-executable"),
+            "{err:?}"
+        );
     }
 
     #[tokio::test]

@@ -18,6 +18,14 @@ pub(crate) const TEXT: &str = "text/plain";
 /// `text/markdown`.
 pub(crate) const MARKDOWN: &str = "text/markdown";
 
+/// `application/x-executable`: an ELF program or library (Linux, BSD). Never allowed by
+/// default; recognised so a refusal can say what the bytes are.
+pub(crate) const ELF: &str = "application/x-executable";
+/// `application/vnd.microsoft.portable-executable`: a Windows program or DLL (PE, `MZ`).
+pub(crate) const PE: &str = "application/vnd.microsoft.portable-executable";
+/// `application/x-mach-binary`: a macOS program or library (Mach-O).
+pub(crate) const MACH_O: &str = "application/x-mach-binary";
+
 /// How many leading bytes are enough to sniff every type recognised here.
 pub(crate) const SNIFF_LEN: usize = 512;
 
@@ -25,7 +33,8 @@ const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 const ZIP_LOCAL_HEADER: &[u8] = b"PK\x03\x04";
 
 /// The content type that `prefix`, the first bytes of an object, shows: PDF, PNG, JPEG, WebP,
-/// GIF, EPUB or (valid UTF-8 without NUL bytes) `text/plain`; `None` for anything else.
+/// GIF, EPUB, (valid UTF-8 without NUL bytes) `text/plain`, or a native executable (ELF, PE,
+/// Mach-O); `None` for anything else.
 ///
 /// `truncated` says whether more bytes follow `prefix`: then a multi-byte UTF-8 character cut
 /// at the end does not make the text invalid.
@@ -45,7 +54,31 @@ pub fn sniff(prefix: &[u8], truncated: bool) -> Option<&'static str> {
     } else {
         None
     };
-    binary.or_else(|| is_text(prefix, truncated).then_some(TEXT))
+    // Executables are tried after text: their magic numbers are short enough to begin a text
+    // ("MZ..."), but a real executable has NUL bytes in its header, which text never has.
+    binary
+        .or_else(|| is_text(prefix, truncated).then_some(TEXT))
+        .or_else(|| executable(prefix))
+}
+
+/// ELF (`\x7fELF`), PE (`MZ`) or Mach-O (32/64-bit, either byte order).
+fn executable(prefix: &[u8]) -> Option<&'static str> {
+    // Universal binaries (`CA FE BA BE`) are left out: Java class files share their magic.
+    const MACH_O_MAGIC: [&[u8]; 4] = [
+        b"\xFE\xED\xFA\xCE",
+        b"\xFE\xED\xFA\xCF",
+        b"\xCE\xFA\xED\xFE",
+        b"\xCF\xFA\xED\xFE",
+    ];
+    if prefix.starts_with(b"\x7FELF") {
+        Some(ELF)
+    } else if prefix.starts_with(b"MZ") {
+        Some(PE)
+    } else if MACH_O_MAGIC.iter().any(|magic| prefix.starts_with(magic)) {
+        Some(MACH_O)
+    } else {
+        None
+    }
 }
 
 /// An EPUB is a ZIP whose first entry is an uncompressed file named `mimetype` holding
@@ -162,13 +195,17 @@ mod tests {
     }
 
     #[test]
-    fn executables_are_nothing() {
+    fn executables_are_named() {
         let elf = b"\x7FELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0>\0\x01\0\0\0";
-        assert_eq!(sniff(elf, true), None);
+        assert_eq!(sniff(elf, true), Some(ELF));
         let pe = b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xFF\xFF\0\0";
-        assert_eq!(sniff(pe, true), None);
+        assert_eq!(sniff(pe, true), Some(PE));
         let mach_o = b"\xCF\xFA\xED\xFE\x07\0\0\x01";
-        assert_eq!(sniff(mach_o, true), None);
+        assert_eq!(sniff(mach_o, true), Some(MACH_O));
+        // A text that happens to begin like an executable is text.
+        assert_eq!(sniff(b"MZ is a postcode in Spain.", false), Some(TEXT));
+        // Other binary data is still nothing.
+        assert_eq!(sniff(b"\0\0\0\x18ftypmp42", true), None);
     }
 
     #[test]

@@ -371,7 +371,9 @@ impl ResourceService {
     ///
     /// # Errors
     /// [`Error::NotFound`]; [`Error::UnsupportedMediaType`] for a body that is not multipart or
-    /// a file type not allowed; [`Error::PayloadTooLarge`]; [`Error::Validation`] on `file`.
+    /// a declared file type not allowed; [`Error::ContentMismatch`] for bytes that are not what
+    /// was declared (or of no allowed type); [`Error::PayloadTooLarge`]; [`Error::Validation`]
+    /// on `file`.
     pub async fn attach_file(
         &self,
         caller: &Principal,

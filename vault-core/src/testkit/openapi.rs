@@ -3,9 +3,9 @@
 //! The two adapters build their documents with different libraries (utoipa, poem-openapi), which
 //! differ in OpenAPI version (3.1 vs 3.0), key order, descriptions and how they spell a nullable
 //! value. [`outline`] reduces a document to sorted lines that name only what a client relies
-//! on — paths, methods, parameters, request bodies, response statuses and content types,
-//! component schemas with their properties, types and required fields, enum values, security
-//! schemes, tags — so that two documents of one API compare equal line by line, and a drift
+//! on — paths, methods, parameters, request bodies, response statuses, content types and
+//! headers, component schemas with their properties, types and required fields, enum values,
+//! security schemes, tags — so that two documents of one API compare equal line by line, and a drift
 //! shows as the lines that differ.
 
 use std::collections::BTreeSet;
@@ -113,6 +113,19 @@ fn operation_lines(at: &str, operation: &Value, lines: &mut BTreeSet<String>) {
                 lines.insert(format!("{at} (no body)"));
             }
             content_lines(&at, response.get("content"), lines);
+            // Header names are case-insensitive (poem-openapi upper-cases them).
+            for (name, header) in response
+                .get("headers")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                let schema = header.get("schema").map_or_else(|| "any".into(), describe);
+                lines.insert(format!(
+                    "{at} header {} {schema}",
+                    name.to_ascii_lowercase()
+                ));
+            }
         }
     }
     let security: BTreeSet<String> = operation
@@ -405,5 +418,28 @@ mod tests {
         let lost = drift(&outline(&base), &outline(&fewer));
         assert_eq!(lost.len(), 1, "{lost:?}");
         assert!(lost[0].starts_with("- GET /api/things/{id} response 404"));
+    }
+
+    #[test]
+    fn response_headers_are_compared_by_name_case_insensitively() {
+        let with_header = |name: &str| {
+            let mut doc = document(json!({"type": "string"}), json!({"type": "integer"}));
+            if let Some(ok) = doc.pointer_mut("/paths/~1api~1things~1{id}/get/responses/200") {
+                ok["headers"] =
+                    json!({name: {"description": "where", "schema": {"type": "string"}}});
+            }
+            doc
+        };
+        let utoipa = outline(&with_header("Location"));
+        assert!(utoipa.contains("GET /api/things/{id} response 200 header location string"));
+        assert!(drift(&utoipa, &outline(&with_header("LOCATION"))).is_empty());
+        let none = outline(&document(
+            json!({"type": "string"}),
+            json!({"type": "integer"}),
+        ));
+        assert_eq!(
+            drift(&utoipa, &none),
+            vec!["- GET /api/things/{id} response 200 header location string".to_string()]
+        );
     }
 }

@@ -14,7 +14,12 @@ use crate::payload::Json;
 pub(crate) enum Register {
     /// Registered and logged in
     #[oai(status = 201)]
-    Created(Json<RegisterResponse>),
+    Created(
+        Json<RegisterResponse>,
+        /// GET /auth/me under the API prefix: the new account as its owner sees it
+        #[oai(header = "Location")]
+        String,
+    ),
     /// Invalid input
     #[oai(status = 400)]
     BadRequest(ProblemJson),

@@ -47,6 +47,7 @@ pub struct AuthService {
     refresh_ttl: chrono::Duration,
     trust_forwarded_for: bool,
     last_purge: AtomicI64,
+    me_location: String,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -83,7 +84,15 @@ impl AuthService {
                 .map_err(|e| Error::Config(format!("refresh_ttl: {e}")))?,
             trust_forwarded_for: config.http.trust_forwarded_for,
             last_purge: AtomicI64::new(0),
+            me_location: format!("{}/auth/me", config.http.api_prefix),
         })
+    }
+
+    /// The path of `GET /auth/me` under the API prefix (`/api/auth/me` by default): the
+    /// `Location` of a registration's 201, the new account as its owner sees it (API.md §1).
+    /// Path-absolute, like every `Location` Vault sends.
+    pub fn me_location(&self) -> &str {
+        &self.me_location
     }
 
     /// The token codec (for benchmarks and host-side tooling).

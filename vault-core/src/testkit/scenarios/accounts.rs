@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use super::{expect_401, CHALLENGE};
 use crate::testkit::{Ctx, TEST_PASSWORD};
 
 pub(super) fn is_rfc3339_millis_utc(text: &str) -> bool {
@@ -20,10 +21,8 @@ pub async fn register_returns_user_and_tokens(ctx: Ctx) {
         .send()
         .await
         .expect_status(201);
-    assert!(
-        resp.header("location").is_none(),
-        "register has no Location"
-    );
+    // API.md §1: the new account's own URL is GET me, as its owner sees it.
+    assert_eq!(resp.header("location"), Some("/api/auth/me"));
     let body = resp.json();
     let user = &body["user"];
     assert_eq!(user["username"], "Ada");
@@ -51,7 +50,7 @@ pub async fn register_returns_user_and_tokens(ctx: Ctx) {
         "user has exactly the contract's fields: {keys:?}"
     );
     let me = h
-        .get("/api/auth/me")
+        .get(resp.header("location").unwrap_or_default())
         .bearer(body["access"].as_str().unwrap_or_default())
         .send()
         .await
@@ -63,6 +62,36 @@ pub async fn register_returns_user_and_tokens(ctx: Ctx) {
         .send()
         .await
         .expect_status(200);
+
+    // Mounted elsewhere, the Location follows the prefix.
+    let h = ctx
+        .start_with(|c| c.http.api_prefix = "/v1/vault".into())
+        .await;
+    let resp = h
+        .post("/v1/vault/auth/register")
+        .json(json!({"username": "Grace", "email": "grace@example.com", "password": TEST_PASSWORD}))
+        .send()
+        .await
+        .expect_status(201);
+    let location = resp.header("location").unwrap_or_default().to_string();
+    assert_eq!(location, "/v1/vault/auth/me");
+    let body = resp.json();
+    let me = h
+        .get(&location)
+        .bearer(body["access"].as_str().unwrap_or_default())
+        .send()
+        .await
+        .expect_status(200)
+        .json();
+    assert_eq!(me, body["user"]);
+    // A failed registration creates nothing and names no Location.
+    let clash = h
+        .post("/v1/vault/auth/register")
+        .json(json!({"username": "grace", "email": "g2@example.com", "password": TEST_PASSWORD}))
+        .send()
+        .await;
+    clash.expect_field_error(409, "username");
+    assert!(clash.header("location").is_none());
 }
 
 pub async fn register_validates_every_field(ctx: Ctx) {
@@ -230,11 +259,12 @@ pub async fn login_with_oauth2_password_form(ctx: Ctx) {
         .send()
         .await
         .expect_field_error(400, "admin");
-    h.post("/api/auth/token")
+    let wrong = h
+        .post("/api/auth/token")
         .form("grant_type=password&username=swagger&password=wrong-password-1")
         .send()
-        .await
-        .expect_problem(401, "authentication_failed");
+        .await;
+    expect_401(&wrong, "authentication_failed", CHALLENGE, "bad form login");
 }
 
 pub async fn login_failures_look_the_same(ctx: Ctx) {
@@ -251,19 +281,39 @@ pub async fn login_failures_look_the_same(ctx: Ctx) {
     let unknown_user = h.login("nobody-here", "not-the-password-1").await;
     let unknown_email = h.login("nobody@example.com", "not-the-password-1").await;
     let deactivated = h.login(&inactive.username, &inactive.password).await;
-    let reference = wrong_password.expect_problem(401, "authentication_failed");
+    let form = |username: &str, password: &str| {
+        h.post("/api/auth/token")
+            .form(&format!(
+                "grant_type=password&username={username}&password={password}"
+            ))
+            .send()
+    };
+    let form_wrong_password = form(&user.username, "not-the-password-1").await;
+    let form_unknown_user = form("nobody-here", "not-the-password-1").await;
+    let form_deactivated = form(&inactive.username, &inactive.password).await;
+    // Credentials are not an `Authorization` token: the plain challenge, as every 401 has.
+    let reference = expect_401(
+        &wrong_password,
+        "authentication_failed",
+        CHALLENGE,
+        "wrong password",
+    );
     assert_eq!(
         reference["detail"],
         "No active account found with the given credentials."
     );
-    for other in [unknown_user, unknown_email, deactivated] {
+    for (case, other) in [
+        ("unknown user", unknown_user),
+        ("unknown email", unknown_email),
+        ("deactivated", deactivated),
+        ("form: wrong password", form_wrong_password),
+        ("form: unknown user", form_unknown_user),
+        ("form: deactivated", form_deactivated),
+    ] {
         assert_eq!(
-            other.expect_problem(401, "authentication_failed"),
-            reference
-        );
-        assert!(
-            other.header("www-authenticate").is_none(),
-            "credentials are not the Authorization header"
+            expect_401(&other, "authentication_failed", CHALLENGE, case),
+            reference,
+            "{case}"
         );
     }
 }

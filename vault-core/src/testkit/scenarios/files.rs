@@ -162,26 +162,64 @@ pub async fn file_uploads_are_checked(ctx: Ctx) {
     put(vec![("file", Some("big.png"), "image/png", png(70_000))])
         .await
         .expect_problem(413, "payload_too_large");
-    // Declared and sniffed types must agree and be allowed.
-    put(vec![("file", Some("x.pdf"), "application/pdf", png(100))])
-        .await
-        .expect_problem(415, "unsupported_media_type");
-    put(vec![(
-        "file",
-        Some("x.txt"),
-        "text/plain",
-        b"\x7fELF\x02\x01\x01\0\0\0\0\0".to_vec(),
-    )])
-    .await
-    .expect_problem(415, "unsupported_media_type");
-    put(vec![(
-        "file",
-        Some("x.exe"),
-        "application/x-msdownload",
-        b"MZ\x90\0".to_vec(),
-    )])
-    .await
-    .expect_problem(415, "unsupported_media_type");
+    // Declared and sniffed types must agree and be allowed; the refusal says which was wrong.
+    let elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0".to_vec();
+    let pe = b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xFF\xFF\0\0".to_vec();
+    let refusals: Vec<(&str, &'static str, Vec<u8>, &str)> = vec![
+        (
+            "an allowed type, other bytes",
+            "application/pdf",
+            png(100),
+            "The file's content does not match its declared type \"application/pdf\" \
+             (the bytes look like \"image/png\").",
+        ),
+        (
+            "an executable declared as a PDF",
+            "application/pdf",
+            elf.clone(),
+            "The file's content does not match its declared type \"application/pdf\" \
+             (the bytes look like \"application/x-executable\").",
+        ),
+        (
+            "an executable declared as text",
+            "text/plain",
+            pe.clone(),
+            "The file's content does not match its declared type \"text/plain\" \
+             (the bytes look like \"application/vnd.microsoft.portable-executable\").",
+        ),
+        (
+            "bytes of no known type declared as an image",
+            "image/png",
+            b"\0\0\0\x18ftypmp42\0\0\0\0".to_vec(),
+            "The file's content does not match its declared type \"image/png\" \
+             (the bytes are of no allowed type).",
+        ),
+        (
+            "a declared type off the list",
+            "application/x-msdownload",
+            pe.clone(),
+            "Unsupported media type \"application/x-msdownload\" in request.",
+        ),
+        (
+            "a declared type off the list, whatever the bytes",
+            "text/html",
+            b"<p>hello</p>".to_vec(),
+            "Unsupported media type \"text/html\" in request.",
+        ),
+        (
+            "undeclared bytes of a type not allowed",
+            "application/octet-stream",
+            elf,
+            "The file's content is of no allowed type \
+             (the bytes look like \"application/x-executable\").",
+        ),
+    ];
+    for (case, declared, bytes, detail) in refusals {
+        let problem = put(vec![("file", Some("upload"), declared, bytes)])
+            .await
+            .expect_problem(415, "unsupported_media_type");
+        assert_eq!(problem["detail"], detail, "{case}");
+    }
     put(vec![("file", Some("empty.txt"), "text/plain", Vec::new())])
         .await
         .expect_field_error(400, "file");

@@ -1,8 +1,9 @@
 //! API.md §10: the OpenAPI document, the offline docs page, health.
 
 use serde_json::json;
+use url::Url;
 
-use crate::testkit::Ctx;
+use crate::testkit::{Ctx, Harness, Resp};
 
 pub async fn openapi_document_describes_the_api(ctx: Ctx) {
     let h = ctx.start().await;
@@ -40,6 +41,20 @@ pub async fn openapi_document_describes_the_api(ctx: Ctx) {
     assert_eq!(
         schemes["oauth2"]["flows"]["password"]["tokenUrl"],
         "/api/auth/token"
+    );
+    let created = &paths["/api/auth/register"]["post"]["responses"]["201"];
+    let location = created["headers"]
+        .as_object()
+        .and_then(|headers| {
+            headers
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case("location"))
+        })
+        .map(|(_, header)| header["schema"]["type"].clone());
+    assert_eq!(
+        location,
+        Some(json!("string")),
+        "registration's 201 documents its Location: {created}"
     );
     let problem = &paths["/api/auth/register"]["post"]["responses"]["400"]["content"]
         ["application/problem+json"];
@@ -81,33 +96,130 @@ pub async fn every_documented_route_is_served(ctx: Ctx) {
 }
 
 pub async fn docs_page_works_offline(ctx: Ctx) {
-    let h = ctx.start().await;
-    for path in ["/api/docs", "/api/docs/"] {
-        let page = h.get(path).send().await.expect_status(200);
-        assert!(page
-            .header("content-type")
-            .is_some_and(|c| c.starts_with("text/html")));
-        let html = String::from_utf8_lossy(&page.body).to_string();
-        assert!(html.to_lowercase().contains("swagger"), "{html}");
-        assert!(
-            !html.contains("https://"),
-            "no asset comes from the internet"
+    for prefix in ["/api", "/v1/vault"] {
+        let h = ctx
+            .start_with(|c| c.http.api_prefix = prefix.to_string())
+            .await;
+        for page in [format!("{prefix}/docs"), format!("{prefix}/docs/")] {
+            docs_page_loads_everything(&h, prefix, &page).await;
+        }
+        h.get(&format!("{prefix}/docs/no-such-file.js"))
+            .send()
+            .await
+            .expect_problem(404, "not_found");
+    }
+}
+
+/// Fetches the docs page at `page` and everything it makes a browser fetch: each `href` and
+/// `src`, resolved against the page's URL exactly as a browser resolves it, and the URLs the
+/// initializer script loads (the OpenAPI document). None may come from elsewhere.
+async fn docs_page_loads_everything(h: &Harness, prefix: &str, page: &str) {
+    let origin = Url::parse("http://vault.test").expect("origin");
+    let page_url = origin.join(page).expect("page URL");
+    let resp = h.get(page).send().await.expect_status(200);
+    assert!(
+        resp.header("content-type")
+            .is_some_and(|c| c.starts_with("text/html")),
+        "{page}"
+    );
+    let html = String::from_utf8_lossy(&resp.body).to_string();
+    assert!(html.to_lowercase().contains("swagger"), "{html}");
+    // Browsers ask for /favicon.ico only when a page declares no icon.
+    let icons: Vec<&str> = html
+        .split("<link")
+        .skip(1)
+        .filter(|tag| tag.contains("rel=\"icon\""))
+        .filter_map(|tag| quoted_after(tag, "href=\""))
+        .collect();
+    assert!(!icons.is_empty(), "{page} declares its icon: {html}");
+
+    let mut links: Vec<String> = Vec::new();
+    for attribute in [" href=\"", " src=\""] {
+        links.extend(
+            html.split(attribute)
+                .skip(1)
+                .filter_map(|rest| rest.split('"').next())
+                .map(String::from),
         );
-        // Every asset the page references is served by us.
-        for asset in html.split('"').filter(|s| s.starts_with("/api/docs/")) {
-            h.get(asset).send().await.expect_status(200);
+    }
+    assert!(links.len() >= 5, "{page}: {links:?}");
+    let mut scripts = Vec::new();
+    for link in &links {
+        if link.starts_with("data:") {
+            continue;
+        }
+        let asset = fetch_same_origin(h, &page_url, link, page).await;
+        let content_type = asset.header("content-type").unwrap_or_default().to_string();
+        let expected = match link.rsplit('.').next() {
+            Some("css") => "text/css",
+            Some("js") => "javascript",
+            Some("png") => "image/png",
+            _ => "",
+        };
+        assert!(
+            !content_type.is_empty() && content_type.contains(expected),
+            "{page}: {link} is served as {content_type:?}"
+        );
+        if icons.contains(&link.as_str()) {
+            assert!(content_type.starts_with("image/"), "{page}: icon {link}");
+        }
+        if expected == "javascript" {
+            scripts.push((link.clone(), asset));
         }
     }
-    let init = h
-        .get("/api/docs/swagger-initializer.js")
-        .send()
-        .await
-        .expect_status(200);
-    assert!(String::from_utf8_lossy(&init.body).contains("/api/openapi.json"));
-    h.get("/api/docs/no-such-file.js")
-        .send()
-        .await
-        .expect_problem(404, "not_found");
+
+    // The initializer tells Swagger UI what to load; a script's fetches resolve against the
+    // page's URL.
+    let (_, initializer) = scripts
+        .iter()
+        .find(|(link, _)| link.ends_with("swagger-initializer.js"))
+        .unwrap_or_else(|| panic!("{page} loads swagger-initializer.js: {links:?}"));
+    let script = String::from_utf8_lossy(&initializer.body).to_string();
+    let urls: Vec<&str> = script
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|literal| literal.starts_with('/') || literal.contains("://"))
+        .collect();
+    let document = format!("{prefix}/openapi.json");
+    assert!(urls.contains(&document.as_str()), "{page}: {script}");
+    for url in urls {
+        let fetched = fetch_same_origin(h, &page_url, url, page).await;
+        if url.ends_with(".json") {
+            assert!(fetched
+                .header("content-type")
+                .is_some_and(|c| c.starts_with("application/json")));
+            assert!(fetched.json()["openapi"].is_string(), "{url}");
+        }
+    }
+}
+
+/// GETs `link` resolved against `page_url` (as a browser would), which must stay on Vault's
+/// origin (the page works offline), and expects 200.
+async fn fetch_same_origin(h: &Harness, page_url: &Url, link: &str, page: &str) -> Resp {
+    let target = page_url
+        .join(link)
+        .unwrap_or_else(|e| panic!("{page}: {link} does not resolve: {e}"));
+    assert_eq!(
+        target.origin(),
+        page_url.origin(),
+        "{page}: {link} comes from elsewhere"
+    );
+    let path = &target[url::Position::BeforePath..url::Position::AfterQuery];
+    let resp = h.get(path).send().await;
+    assert_eq!(
+        resp.status.as_u16(),
+        200,
+        "{page}: {link} resolves to {path}, which answers {}",
+        resp.status
+    );
+    resp
+}
+
+/// The text after `start` up to the next `"`.
+fn quoted_after<'a>(text: &'a str, start: &str) -> Option<&'a str> {
+    let (_, rest) = text.split_once(start)?;
+    rest.split('"').next()
 }
 
 pub async fn health_endpoints(ctx: Ctx) {

@@ -27,3 +27,33 @@ pub use resources::*;
 pub use sessions::*;
 pub use throttling::*;
 pub use tokens::*;
+
+use serde_json::Value;
+
+use super::Resp;
+
+/// `WWW-Authenticate` of a 401 that refused no `Authorization` token: none was sent, or a
+/// refresh token in a body or credentials were refused (API.md §1).
+pub(crate) const CHALLENGE: &str = "Bearer";
+
+/// `WWW-Authenticate` of a 401 that refused the token of an `Authorization` header.
+pub(crate) const CHALLENGE_INVALID_TOKEN: &str = "Bearer error=\"invalid_token\"";
+
+/// Asserts a 401 problem with `code` whose `WWW-Authenticate` is exactly `challenge`; returns
+/// the problem. `case` names the attempt in a failure.
+#[track_caller]
+pub(crate) fn expect_401(resp: &Resp, code: &str, challenge: &str, case: &str) -> Value {
+    assert_eq!(
+        resp.status.as_u16(),
+        401,
+        "{case}: {}",
+        String::from_utf8_lossy(&resp.body)
+    );
+    let body = resp.expect_problem(401, code);
+    assert_eq!(
+        resp.header("www-authenticate"),
+        Some(challenge),
+        "{case}: WWW-Authenticate"
+    );
+    body
+}

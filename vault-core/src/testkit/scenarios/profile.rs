@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use super::{expect_401, CHALLENGE, CHALLENGE_INVALID_TOKEN};
 use crate::testkit::Ctx;
 
 pub async fn me_get_and_patch(ctx: Ctx) {
@@ -235,19 +236,31 @@ pub async fn deactivated_users_are_locked_out(ctx: Ctx) {
         .set_active(id, false)
         .await
         .expect("deactivate");
-    h.get("/api/auth/me")
-        .bearer(&user.access)
-        .send()
-        .await
-        .expect_problem(401, "token_not_valid");
-    h.post("/api/auth/token/refresh")
+    let access = h.get("/api/auth/me").bearer(&user.access).send().await;
+    expect_401(
+        &access,
+        "token_not_valid",
+        CHALLENGE_INVALID_TOKEN,
+        "deactivated user's access token",
+    );
+    let refresh = h
+        .post("/api/auth/token/refresh")
         .json(json!({"refresh": user.refresh}))
         .send()
-        .await
-        .expect_problem(401, "token_not_valid");
-    h.login("paused", &user.password)
-        .await
-        .expect_problem(401, "authentication_failed");
+        .await;
+    expect_401(
+        &refresh,
+        "token_not_valid",
+        CHALLENGE,
+        "deactivated user's refresh token",
+    );
+    let login = h.login("paused", &user.password).await;
+    expect_401(
+        &login,
+        "authentication_failed",
+        CHALLENGE,
+        "deactivated user's login",
+    );
     h.vault
         .auth()
         .set_active(id, true)

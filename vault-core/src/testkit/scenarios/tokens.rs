@@ -5,6 +5,7 @@ use base64::Engine as _;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
+use super::{expect_401, CHALLENGE, CHALLENGE_INVALID_TOKEN};
 use crate::testkit::{Ctx, TEST_SECRET};
 
 /// Claims of a valid access token for `user_id`, adjusted by `adjust`.
@@ -61,17 +62,68 @@ pub async fn bearer_token_attacks_are_refused(ctx: Ctx) {
         .await
         .expect_status(200);
 
-    let missing = h.get("/api/auth/me").send().await;
-    missing.expect_problem(401, "not_authenticated");
-    assert_eq!(missing.header("www-authenticate"), Some("Bearer"));
-    h.get("/api/auth/me")
-        .header(
-            "authorization",
-            &format!("Basic {}", URL_SAFE_NO_PAD.encode("target:x")),
-        )
-        .send()
-        .await
-        .expect_problem(401, "not_authenticated");
+    // Every route that needs a caller, of every module, challenges the same way: no token (or
+    // one of another scheme, which is no token of ours) gets the plain challenge; a malformed
+    // `Authorization: Bearer` header is a refused token.
+    let basic = format!("Basic {}", URL_SAFE_NO_PAD.encode("target:x"));
+    for (method, path) in [
+        (http::Method::GET, "/api/auth/me"),
+        (http::Method::POST, "/api/auth/logout-all"),
+        (http::Method::GET, "/api/resources"),
+        (http::Method::GET, "/api/tags"),
+    ] {
+        let missing = h.req(method.clone(), path).send().await;
+        expect_401(
+            &missing,
+            "not_authenticated",
+            CHALLENGE,
+            &format!("{method} {path} no token"),
+        );
+        let wrong_scheme = h
+            .req(method.clone(), path)
+            .header("authorization", &basic)
+            .send()
+            .await;
+        expect_401(
+            &wrong_scheme,
+            "not_authenticated",
+            CHALLENGE,
+            &format!("{method} {path} Basic"),
+        );
+        for malformed in ["Bearer", "Bearer  ", "Bearer a b", "bearer x y z"] {
+            let resp = h
+                .req(method.clone(), path)
+                .header("authorization", malformed)
+                .send()
+                .await;
+            expect_401(
+                &resp,
+                "token_not_valid",
+                CHALLENGE_INVALID_TOKEN,
+                &format!("{method} {path} {malformed:?}"),
+            );
+        }
+        // Not expressible through the request builder (which takes text): raw bytes.
+        let mut request = http::Request::new(bytes::Bytes::new());
+        *request.method_mut() = method.clone();
+        *request.uri_mut() = http::Uri::from_static(path);
+        request.headers_mut().insert(
+            http::header::AUTHORIZATION,
+            http::HeaderValue::from_bytes(b"Bearer caf\xE9").expect("opaque header bytes"),
+        );
+        let (parts, body) = h.call(request).await.into_parts();
+        let not_ascii = crate::testkit::Resp {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        };
+        expect_401(
+            &not_ascii,
+            "token_not_valid",
+            CHALLENGE_INVALID_TOKEN,
+            &format!("{method} {path} non-ASCII"),
+        );
+    }
 
     let mut tampered = user.access.clone();
     let last = tampered
@@ -148,18 +200,9 @@ pub async fn bearer_token_attacks_are_refused(ctx: Ctx) {
     ];
     for (case, token) in cases {
         let resp = h.get("/api/auth/me").bearer(&token).send().await;
-        assert_eq!(
-            resp.status.as_u16(),
-            401,
-            "{case}: {}",
-            String::from_utf8_lossy(&resp.body)
-        );
-        resp.expect_problem(401, "token_not_valid");
-        assert!(
-            resp.header("www-authenticate")
-                .is_some_and(|v| v.starts_with("Bearer") && v.contains("invalid_token")),
-            "{case}: WWW-Authenticate"
-        );
+        expect_401(&resp, "token_not_valid", CHALLENGE_INVALID_TOKEN, case);
+        let resp = h.get("/api/resources").bearer(&token).send().await;
+        expect_401(&resp, "token_not_valid", CHALLENGE_INVALID_TOKEN, case);
     }
     // A token claiming admin for a plain user does not make them admin: the role is re-read.
     let claimed_admin = forge(&user.id, |c| c["role"] = json!("admin"));
@@ -171,41 +214,61 @@ pub async fn bearer_token_attacks_are_refused(ctx: Ctx) {
         .expect_status(200)
         .json();
     assert_eq!(me["role"], "user");
-    h.get("/api/auth/me")
-        .header("authorization", "Bearer")
-        .send()
-        .await
-        .expect_problem(401, "token_not_valid");
-    h.get("/api/auth/me")
-        .header("authorization", "Bearer a b")
-        .send()
-        .await
-        .expect_problem(401, "token_not_valid");
 }
 
 pub async fn token_types_are_not_interchangeable(ctx: Ctx) {
     let h = ctx.start().await;
     let user = h.register("typist").await;
-    h.post("/api/auth/token/refresh")
+    // An access token where a refresh token is expected: refused in the body, so the plain
+    // challenge (it never was an `Authorization` token).
+    let refresh = h
+        .post("/api/auth/token/refresh")
         .json(json!({"refresh": user.access}))
         .send()
-        .await
-        .expect_problem(401, "token_not_valid");
-    h.post("/api/auth/logout")
+        .await;
+    expect_401(
+        &refresh,
+        "token_not_valid",
+        CHALLENGE,
+        "access token to refresh",
+    );
+    let logout = h
+        .post("/api/auth/logout")
         .json(json!({"refresh": user.access}))
         .send()
-        .await
-        .expect_problem(401, "token_not_valid");
+        .await;
+    expect_401(
+        &logout,
+        "token_not_valid",
+        CHALLENGE,
+        "access token to logout",
+    );
     let resp = h.get("/api/auth/me").bearer(&user.refresh).send().await;
-    resp.expect_problem(401, "token_not_valid");
-    assert!(resp
-        .header("www-authenticate")
-        .is_some_and(|v| v.contains("invalid_token")));
-    // A JWT signed with our key but typed as a refresh token is no access token.
+    expect_401(
+        &resp,
+        "token_not_valid",
+        CHALLENGE_INVALID_TOKEN,
+        "refresh token as bearer",
+    );
+    // A JWT signed with our key but typed as a refresh token is no access token, nor is a
+    // well-signed access token a refresh token.
     let forged = forge(&user.id, |c| c["typ"] = json!("refresh"));
-    h.get("/api/auth/me")
-        .bearer(&forged)
+    let resp = h.get("/api/auth/me").bearer(&forged).send().await;
+    expect_401(
+        &resp,
+        "token_not_valid",
+        CHALLENGE_INVALID_TOKEN,
+        "typ refresh as bearer",
+    );
+    let resp = h
+        .post("/api/auth/token/refresh")
+        .json(json!({"refresh": forge(&user.id, |_| {})}))
         .send()
-        .await
-        .expect_problem(401, "token_not_valid");
+        .await;
+    expect_401(
+        &resp,
+        "token_not_valid",
+        CHALLENGE,
+        "forged access JWT to refresh",
+    );
 }

@@ -457,3 +457,22 @@ async fn ip_limit_counts_per_address() {
     let error = service.refresh("vrt_x", other).await.expect_err("unknown");
     assert!(matches!(error, Error::InvalidRefreshToken(_)), "{error:?}");
 }
+
+#[test]
+fn registration_location_is_me_under_the_prefix() {
+    let mut config = config();
+    assert_eq!(
+        service(MockAuthStore::new(), no_throttle(), &config).me_location(),
+        "/api/auth/me"
+    );
+    config.http.api_prefix = "/v1/vault".into();
+    assert_eq!(
+        service(MockAuthStore::new(), no_throttle(), &config).me_location(),
+        "/v1/vault/auth/me"
+    );
+    config.http.api_prefix = String::new();
+    assert_eq!(
+        service(MockAuthStore::new(), no_throttle(), &config).me_location(),
+        "/auth/me"
+    );
+}
