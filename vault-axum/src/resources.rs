@@ -63,7 +63,8 @@ async fn list_resources(State(vault): State<Vault>, AuthUser(user): AuthUser, ur
 
 #[utoipa::path(post, path = "/resources", tag = "resources", security(("bearer" = []), ("oauth2" = [])),
     request_body = ResourceInput,
-    responses((status = 201, description = "Created (tags created on the fly); Location names it", body = Resource),
+    responses((status = 201, description = "Created (tags created on the fly)", body = Resource,
+            headers(("Location" = String, description = "The new resource's path"))),
         (status = 400, description = "Invalid input"), (status = 401, description = "Not authenticated")))]
 async fn create_resource(
     State(vault): State<Vault>,
@@ -209,7 +210,8 @@ async fn list_tags(State(vault): State<Vault>, AuthUser(user): AuthUser, uri: Ur
 
 #[utoipa::path(post, path = "/tags", tag = "resources", security(("bearer" = []), ("oauth2" = [])),
     request_body = TagInput,
-    responses((status = 201, description = "Created", body = Tag), (status = 400, description = "Invalid input"),
+    responses((status = 201, description = "Created", body = Tag,
+            headers(("Location" = String, description = "The new tag's path"))), (status = 400, description = "Invalid input"),
         (status = 401, description = "Not authenticated"), (status = 409, description = "Name taken")))]
 async fn create_tag(
     State(vault): State<Vault>,

@@ -64,6 +64,8 @@ async fn both_adapters_serve_the_same_document() {
     for line in [
         "POST /api/auth/register response 201 application/json RegisterResponse",
         "POST /api/auth/register response 201 header location string",
+        "POST /api/resources response 201 header location string",
+        "POST /api/tags response 201 header location string",
         "GET /api/auth/me security bearer | oauth2",
         "GET /api/resources parameter query page integer",
         "PUT /api/resources/{id}/file body required multipart/form-data FileUpload",

@@ -33,9 +33,14 @@ pub(crate) enum ListResources {
 /// POST /resources.
 #[derive(ApiResponse)]
 pub(crate) enum CreateResource {
-    /// Created (tags created on the fly); Location names it
+    /// Created (tags created on the fly)
     #[oai(status = 201)]
-    Created(Json<Resource>),
+    Created(
+        Json<Resource>,
+        /// The new resource's path
+        #[oai(header = "Location")]
+        String,
+    ),
     /// Invalid input
     #[oai(status = 400)]
     BadRequest(ProblemJson),
@@ -182,7 +187,12 @@ pub(crate) enum ListTags {
 pub(crate) enum CreateTag {
     /// Created
     #[oai(status = 201)]
-    Created(Json<Tag>),
+    Created(
+        Json<Tag>,
+        /// The new tag's path
+        #[oai(header = "Location")]
+        String,
+    ),
     /// Invalid input
     #[oai(status = 400)]
     BadRequest(ProblemJson),
