@@ -20,9 +20,9 @@
 //! | `VAULT_S3_BUCKET` | unset | store file blobs in this S3 bucket instead (feature `s3`) |
 //! | `VAULT_S3_ENDPOINT`, `VAULT_S3_REGION` | AWS, `us-east-1` | S3-compatible endpoint (MinIO, …) and region |
 //! | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` | instance role | S3 credentials |
-//! | `VAULT_ADMIN_PASSWORD` | read from stdin | password for `create-admin` |
+//! | `VAULT_ADMIN_PASSWORD` | typed (no echo) or read from stdin | password for `create-admin` |
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal as _, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -62,7 +62,7 @@ pub fn parse_args(args: &[String]) -> Result<Command> {
             email: email.clone(),
         }),
         _ => Err(Error::Config(
-            "usage: <server> [create-admin <username> <email>]  (password from VAULT_ADMIN_PASSWORD or stdin)".into(),
+            "usage: <server> [create-admin <username> <email>]  (password from VAULT_ADMIN_PASSWORD, typed, or stdin)".into(),
         )),
     }
 }
@@ -221,34 +221,46 @@ pub enum Start {
 /// asked.
 ///
 /// # Errors
-/// Configuration, database and validation errors, ready to print.
+/// Configuration, database and validation errors (a weak admin password among them), ready
+/// to print.
 pub async fn start(args: &[String]) -> Result<Start> {
-    let command = parse_args(args)?;
+    let admin = match parse_args(args)? {
+        Command::Serve => None,
+        Command::CreateAdmin { username, email } => Some((username, email)),
+    };
     let settings = settings_from(|name| std::env::var(name).ok())?;
     let mut builder = Vault::builder(settings.config);
     if let Some(bucket) = settings.s3_bucket {
         builder = builder.blob_store(s3_store(bucket)?);
     }
     let vault = builder.build().await?;
-    match command {
-        Command::Serve => Ok(Start::Serve {
+    match admin {
+        None => Ok(Start::Serve {
             vault,
             bind: settings.bind,
         }),
-        Command::CreateAdmin { username, email } => {
-            let password = match std::env::var("VAULT_ADMIN_PASSWORD") {
-                Ok(password) => password,
-                Err(_) => read_password_line()?,
-            };
-            let user = vault
-                .auth()
-                .create_user(&username, &email, &password, Role::Admin)
-                .await?;
-            println!("created admin {} ({})", user.username, user.id);
+        Some((username, email)) => {
+            let created = create_admin(&vault, &username, &email).await;
             vault.database().close().await;
+            let user = created?;
+            println!("created admin {} ({})", user.username, user.id);
             Ok(Start::Done)
         }
     }
+}
+
+/// `create-admin`: the password from `VAULT_ADMIN_PASSWORD`, else typed without echo on a
+/// terminal, else one line of stdin; checked like a registration's.
+async fn create_admin(vault: &Vault, username: &str, email: &str) -> Result<crate::auth::User> {
+    let password = match std::env::var("VAULT_ADMIN_PASSWORD") {
+        Ok(password) => password,
+        Err(_) if std::io::stdin().is_terminal() => prompt_password()?,
+        Err(_) => read_password_line(&mut std::io::stdin().lock())?,
+    };
+    vault
+        .auth()
+        .create_user(username, email, &password, Role::Admin)
+        .await
 }
 
 #[cfg(feature = "s3")]
@@ -277,13 +289,35 @@ fn s3_store(_bucket: String) -> Result<std::sync::Arc<dyn crate::blob::BlobStore
     ))
 }
 
-fn read_password_line() -> Result<String> {
-    eprint!("password for the new admin: ");
+/// Asks for the password twice on the terminal, without echo: a typo cannot be seen, so it
+/// is caught by the second entry instead.
+fn prompt_password() -> Result<String> {
+    let read = |prompt: &str| {
+        rpassword::prompt_password(prompt)
+            .map_err(|e| Error::Config(format!("reading the password from the terminal: {e}")))
+    };
+    let password = read("password for the new admin: ")?;
+    if read("the same password again: ")? != password {
+        return Err(Error::Config(
+            "the two passwords differ; nothing was created".into(),
+        ));
+    }
+    Ok(password)
+}
+
+/// One line of `input` (piped stdin), without its line ending. No prompt: nobody reads it.
+fn read_password_line(input: &mut impl BufRead) -> Result<String> {
     let mut line = String::new();
-    std::io::stdin()
-        .lock()
+    let read = input
         .read_line(&mut line)
         .map_err(|e| Error::Config(format!("reading the password from stdin: {e}")))?;
+    if read == 0 {
+        return Err(Error::Config(
+            "no password: stdin ended before a line; set VAULT_ADMIN_PASSWORD or pipe the \
+             password on stdin"
+                .into(),
+        ));
+    }
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
@@ -349,6 +383,20 @@ mod tests {
             Command::CreateAdmin { .. }
         ));
         assert!(parse_args(&["serve".to_string()]).is_err());
+    }
+
+    #[test]
+    fn a_piped_password_is_one_line_without_its_ending() {
+        let read = |input: &str| read_password_line(&mut std::io::Cursor::new(input));
+        assert_eq!(read("secret words\n").unwrap(), "secret words");
+        assert_eq!(read("secret words\r\nignored\n").unwrap(), "secret words");
+        assert_eq!(read("no newline").unwrap(), "no newline");
+        assert_eq!(
+            read("\n").unwrap(),
+            "",
+            "an empty line is left to the strength check"
+        );
+        assert!(matches!(read(""), Err(Error::Config(m)) if m.contains("no password")));
     }
 
     #[test]
