@@ -48,23 +48,97 @@ pub enum Command {
         /// Email of the new admin.
         email: String,
     },
+    /// `--help` or `-h`, anywhere: print [`usage`] on stdout and exit successfully.
+    Help,
 }
+
+/// A command line [`parse_args`] refuses. Binaries print it and [`usage`] on stderr and exit
+/// with [`USAGE_EXIT_CODE`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// The exit code of a wrong invocation (the usual code for command-line misuse, distinct
+/// from the 1 of a failure at run time).
+pub const USAGE_EXIT_CODE: u8 = 2;
 
 /// Parses the arguments after the program name.
 ///
 /// # Errors
-/// [`Error::Config`] with a usage message.
-pub fn parse_args(args: &[String]) -> Result<Command> {
+/// [`UsageError`] saying what is wrong: an unknown command or option, or `create-admin`
+/// without exactly a username and an email.
+pub fn parse_args(args: &[String]) -> std::result::Result<Command, UsageError> {
+    if args.iter().any(|arg| arg == "--help" || arg == "-h") {
+        return Ok(Command::Help);
+    }
     match args {
         [] => Ok(Command::Serve),
-        [cmd, username, email] if cmd == "create-admin" => Ok(Command::CreateAdmin {
-            username: username.clone(),
-            email: email.clone(),
-        }),
-        _ => Err(Error::Config(
-            "usage: <server> [create-admin <username> <email>]  (password from VAULT_ADMIN_PASSWORD, typed, or stdin)".into(),
-        )),
+        [cmd, rest @ ..] if cmd == "create-admin" => match rest {
+            [username, email] if !username.starts_with('-') && !email.starts_with('-') => {
+                Ok(Command::CreateAdmin {
+                    username: username.clone(),
+                    email: email.clone(),
+                })
+            }
+            _ => Err(UsageError(
+                "create-admin takes exactly two arguments: <username> <email>".into(),
+            )),
+        },
+        [option, ..] if option.starts_with('-') => {
+            Err(UsageError(format!("unknown option {option:?}")))
+        }
+        [cmd, ..] => Err(UsageError(format!("unknown command {cmd:?}"))),
     }
+}
+
+/// The help text: subcommands, how `create-admin` gets its password, the main environment
+/// variables (all of them are in this module's documentation).
+pub fn usage() -> String {
+    let program = std::env::args_os()
+        .next()
+        .and_then(|arg0| {
+            Path::new(&arg0)
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "vault-server".to_string());
+    format!(
+        "\
+Vault's HTTP API server.
+
+usage:
+  {program}                                  serve the API
+  {program} create-admin <username> <email>  create an administrator, then exit
+  {program} --help | -h                      print this help
+
+create-admin takes the password from VAULT_ADMIN_PASSWORD when it is set; otherwise it asks
+for it without echo when stdin is a terminal, or reads one line of stdin. It must pass the
+same strength check as a registration.
+
+environment (defaults in brackets):
+  VAULT_BIND               address:port to listen on [{DEFAULT_BIND}]
+  VAULT_DATABASE_URL       sqlite://... or postgres://... [{DEFAULT_DATABASE_URL}]
+  VAULT_JWT_SECRET         HS256 secret, at least 32 bytes [generated into a 0600 file
+                           beside the database]
+  VAULT_PUBLIC_URL         public base URL for absolute pagination links
+  VAULT_TRUST_FORWARDED_FOR
+                           client IPs from X-Forwarded-For, behind a proxy only [false]
+  VAULT_THROTTLE_AUTH_IP, VAULT_THROTTLE_AUTH_USER, VAULT_THROTTLE_ANON, VAULT_THROTTLE_USER
+                           rate limits such as 10/min, or off
+  VAULT_MAX_CONNECTIONS    database connections [10]
+  VAULT_FILES_DIR          directory of uploaded files [<database>.files]
+  VAULT_S3_BUCKET, VAULT_S3_ENDPOINT, VAULT_S3_REGION  files in S3 instead (feature s3)
+  VAULT_ADMIN_PASSWORD     password for create-admin
+  RUST_LOG                 log filter [info]
+"
+    )
 }
 
 /// Server settings read from the environment.
@@ -213,18 +287,22 @@ pub enum Start {
         /// Where to listen.
         bind: SocketAddr,
     },
-    /// A subcommand ran; exit successfully.
+    /// A subcommand ran, or the help was printed; exit successfully.
     Done,
 }
 
-/// Reads the command line and the environment, opens the vault, and runs `create-admin` if
-/// asked.
+/// Runs `command` (from [`parse_args`]): prints the help (touching nothing else), or reads
+/// the environment, opens the vault and serves or runs `create-admin`.
 ///
 /// # Errors
 /// Configuration, database and validation errors (a weak admin password among them), ready
 /// to print.
-pub async fn start(args: &[String]) -> Result<Start> {
-    let admin = match parse_args(args)? {
+pub async fn start(command: Command) -> Result<Start> {
+    let admin = match command {
+        Command::Help => {
+            print!("{}", usage());
+            return Ok(Start::Done);
+        }
         Command::Serve => None,
         Command::CreateAdmin { username, email } => Some((username, email)),
     };
@@ -372,17 +450,58 @@ mod tests {
         move |name| map.get(name).cloned()
     }
 
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|a| (*a).to_string()).collect()
+    }
+
     #[test]
     fn arguments() {
         assert_eq!(parse_args(&[]).unwrap(), Command::Serve);
-        let args: Vec<String> = ["create-admin", "root", "root@example.com"]
-            .map(String::from)
-            .to_vec();
-        assert!(matches!(
-            parse_args(&args).unwrap(),
-            Command::CreateAdmin { .. }
-        ));
-        assert!(parse_args(&["serve".to_string()]).is_err());
+        assert_eq!(
+            parse_args(&args(&["create-admin", "root", "root@example.com"])).unwrap(),
+            Command::CreateAdmin {
+                username: "root".into(),
+                email: "root@example.com".into()
+            }
+        );
+        for help in [
+            &["--help"][..],
+            &["-h"],
+            &["create-admin", "--help"],
+            &["create-admin", "root", "-h"],
+            &["serve", "--help"],
+        ] {
+            assert_eq!(parse_args(&args(help)).unwrap(), Command::Help, "{help:?}");
+        }
+        for (wrong, says) in [
+            (&["serve"][..], "unknown command \"serve\""),
+            (&["--verbose"], "unknown option \"--verbose\""),
+            (&["create-admin"], "<username> <email>"),
+            (&["create-admin", "root"], "<username> <email>"),
+            (
+                &["create-admin", "root", "root@example.com", "x"],
+                "<username> <email>",
+            ),
+            (&["create-admin", "root", "--email"], "<username> <email>"),
+        ] {
+            let error = parse_args(&args(wrong)).unwrap_err();
+            assert!(error.to_string().contains(says), "{wrong:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn usage_lists_the_subcommands_and_the_environment() {
+        let text = usage();
+        for expected in [
+            "create-admin <username> <email>",
+            "--help",
+            "VAULT_ADMIN_PASSWORD",
+            "VAULT_DATABASE_URL",
+            "VAULT_JWT_SECRET",
+            DEFAULT_BIND,
+        ] {
+            assert!(text.contains(expected), "{expected} missing from:\n{text}");
+        }
     }
 
     #[test]

@@ -391,3 +391,46 @@ fn run_once(binary: &str, dir: &Path, args: &[&str], env: &[(&str, &str)], stdin
     }
     child.wait_with_output().expect("binary runs")
 }
+
+/// The command line of an example server binary: `--help` (alone, or with `create-admin`)
+/// prints the usage on stdout and exits 0 without creating anything; a wrong command line
+/// prints what is wrong and the usage on stderr and exits 2.
+///
+/// # Panics
+/// When any of that does not hold.
+pub fn check_command_line(binary: &str) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    for args in [&["--help"][..], &["-h"], &["create-admin", "--help"]] {
+        let help = run_once(binary, dir.path(), args, &[], "");
+        assert_eq!(help.status.code(), Some(0), "{args:?}: {help:?}");
+        let stdout = String::from_utf8_lossy(&help.stdout);
+        for expected in [
+            "create-admin <username> <email>",
+            "--help",
+            "VAULT_DATABASE_URL",
+        ] {
+            assert!(
+                stdout.contains(expected),
+                "{args:?}: {expected} not in {stdout}"
+            );
+        }
+    }
+    let created: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("temporary directory")
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name())
+        .collect();
+    assert!(created.is_empty(), "--help created {created:?}");
+    for (args, says) in [
+        (&["serve"][..], "unknown command"),
+        (&["--port", "80"], "unknown option"),
+        (&["create-admin", "root"], "<username> <email>"),
+    ] {
+        let wrong = run_once(binary, dir.path(), args, &[], "");
+        assert_eq!(wrong.status.code(), Some(2), "{args:?}: {wrong:?}");
+        let stderr = String::from_utf8_lossy(&wrong.stderr);
+        assert!(stderr.contains(says), "{args:?}: {says} not in {stderr}");
+        assert!(stderr.contains("usage:"), "{args:?}: no usage in {stderr}");
+        assert!(wrong.stdout.is_empty(), "{args:?}: {wrong:?}");
+    }
+}
