@@ -20,9 +20,9 @@
 //! | `VAULT_S3_BUCKET` | unset | store file blobs in this S3 bucket instead (feature `s3`) |
 //! | `VAULT_S3_ENDPOINT`, `VAULT_S3_REGION` | AWS, `us-east-1` | S3-compatible endpoint (MinIO, …) and region |
 //! | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` | instance role | S3 credentials |
-//! | `VAULT_ADMIN_PASSWORD` | read from stdin | password for `create-admin` |
+//! | `VAULT_ADMIN_PASSWORD` | typed (no echo) or read from stdin | password for `create-admin` |
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal as _, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -48,23 +48,97 @@ pub enum Command {
         /// Email of the new admin.
         email: String,
     },
+    /// `--help` or `-h`, anywhere: print [`usage`] on stdout and exit successfully.
+    Help,
 }
+
+/// A command line [`parse_args`] refuses. Binaries print it and [`usage`] on stderr and exit
+/// with [`USAGE_EXIT_CODE`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// The exit code of a wrong invocation (the usual code for command-line misuse, distinct
+/// from the 1 of a failure at run time).
+pub const USAGE_EXIT_CODE: u8 = 2;
 
 /// Parses the arguments after the program name.
 ///
 /// # Errors
-/// [`Error::Config`] with a usage message.
-pub fn parse_args(args: &[String]) -> Result<Command> {
+/// [`UsageError`] saying what is wrong: an unknown command or option, or `create-admin`
+/// without exactly a username and an email.
+pub fn parse_args(args: &[String]) -> std::result::Result<Command, UsageError> {
+    if args.iter().any(|arg| arg == "--help" || arg == "-h") {
+        return Ok(Command::Help);
+    }
     match args {
         [] => Ok(Command::Serve),
-        [cmd, username, email] if cmd == "create-admin" => Ok(Command::CreateAdmin {
-            username: username.clone(),
-            email: email.clone(),
-        }),
-        _ => Err(Error::Config(
-            "usage: <server> [create-admin <username> <email>]  (password from VAULT_ADMIN_PASSWORD or stdin)".into(),
-        )),
+        [cmd, rest @ ..] if cmd == "create-admin" => match rest {
+            [username, email] if !username.starts_with('-') && !email.starts_with('-') => {
+                Ok(Command::CreateAdmin {
+                    username: username.clone(),
+                    email: email.clone(),
+                })
+            }
+            _ => Err(UsageError(
+                "create-admin takes exactly two arguments: <username> <email>".into(),
+            )),
+        },
+        [option, ..] if option.starts_with('-') => {
+            Err(UsageError(format!("unknown option {option:?}")))
+        }
+        [cmd, ..] => Err(UsageError(format!("unknown command {cmd:?}"))),
     }
+}
+
+/// The help text: subcommands, how `create-admin` gets its password, the main environment
+/// variables (all of them are in this module's documentation).
+pub fn usage() -> String {
+    let program = std::env::args_os()
+        .next()
+        .and_then(|arg0| {
+            Path::new(&arg0)
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "vault-server".to_string());
+    format!(
+        "\
+Vault's HTTP API server.
+
+usage:
+  {program}                                  serve the API
+  {program} create-admin <username> <email>  create an administrator, then exit
+  {program} --help | -h                      print this help
+
+create-admin takes the password from VAULT_ADMIN_PASSWORD when it is set; otherwise it asks
+for it without echo when stdin is a terminal, or reads one line of stdin. It must pass the
+same strength check as a registration.
+
+environment (defaults in brackets):
+  VAULT_BIND               address:port to listen on [{DEFAULT_BIND}]
+  VAULT_DATABASE_URL       sqlite://... or postgres://... [{DEFAULT_DATABASE_URL}]
+  VAULT_JWT_SECRET         HS256 secret, at least 32 bytes [generated into a 0600 file
+                           beside the database]
+  VAULT_PUBLIC_URL         public base URL for absolute pagination links
+  VAULT_TRUST_FORWARDED_FOR
+                           client IPs from X-Forwarded-For, behind a proxy only [false]
+  VAULT_THROTTLE_AUTH_IP, VAULT_THROTTLE_AUTH_USER, VAULT_THROTTLE_ANON, VAULT_THROTTLE_USER
+                           rate limits such as 10/min, or off
+  VAULT_MAX_CONNECTIONS    database connections [10]
+  VAULT_FILES_DIR          directory of uploaded files [<database>.files]
+  VAULT_S3_BUCKET, VAULT_S3_ENDPOINT, VAULT_S3_REGION  files in S3 instead (feature s3)
+  VAULT_ADMIN_PASSWORD     password for create-admin
+  RUST_LOG                 log filter [info]
+"
+    )
 }
 
 /// Server settings read from the environment.
@@ -246,42 +320,58 @@ pub enum Start {
         /// Where to listen.
         bind: SocketAddr,
     },
-    /// A subcommand ran; exit successfully.
+    /// A subcommand ran, or the help was printed; exit successfully.
     Done,
 }
 
-/// Reads the command line and the environment, opens the vault, and runs `create-admin` if
-/// asked.
+/// Runs `command` (from [`parse_args`]): prints the help (touching nothing else), or reads
+/// the environment, opens the vault and serves or runs `create-admin`.
 ///
 /// # Errors
-/// Configuration, database and validation errors, ready to print.
-pub async fn start(args: &[String]) -> Result<Start> {
-    let command = parse_args(args)?;
+/// Configuration, database and validation errors (a weak admin password among them), ready
+/// to print.
+pub async fn start(command: Command) -> Result<Start> {
+    let admin = match command {
+        Command::Help => {
+            print!("{}", usage());
+            return Ok(Start::Done);
+        }
+        Command::Serve => None,
+        Command::CreateAdmin { username, email } => Some((username, email)),
+    };
     let settings = settings_from(|name| std::env::var(name).ok())?;
     let mut builder = Vault::builder(settings.config);
     if let Some(bucket) = settings.s3_bucket {
         builder = builder.blob_store(s3_store(bucket)?);
     }
     let vault = builder.build().await?;
-    match command {
-        Command::Serve => Ok(Start::Serve {
+    match admin {
+        None => Ok(Start::Serve {
             vault,
             bind: settings.bind,
         }),
-        Command::CreateAdmin { username, email } => {
-            let password = match std::env::var("VAULT_ADMIN_PASSWORD") {
-                Ok(password) => password,
-                Err(_) => read_password_line()?,
-            };
-            let user = vault
-                .auth()
-                .create_user(&username, &email, &password, Role::Admin)
-                .await?;
-            println!("created admin {} ({})", user.username, user.id);
+        Some((username, email)) => {
+            let created = create_admin(&vault, &username, &email).await;
             vault.database().close().await;
+            let user = created?;
+            println!("created admin {} ({})", user.username, user.id);
             Ok(Start::Done)
         }
     }
+}
+
+/// `create-admin`: the password from `VAULT_ADMIN_PASSWORD`, else typed without echo on a
+/// terminal, else one line of stdin; checked like a registration's.
+async fn create_admin(vault: &Vault, username: &str, email: &str) -> Result<crate::auth::User> {
+    let password = match std::env::var("VAULT_ADMIN_PASSWORD") {
+        Ok(password) => password,
+        Err(_) if std::io::stdin().is_terminal() => prompt_password()?,
+        Err(_) => read_password_line(&mut std::io::stdin().lock())?,
+    };
+    vault
+        .auth()
+        .create_user(username, email, &password, Role::Admin)
+        .await
 }
 
 #[cfg(feature = "s3")]
@@ -310,13 +400,35 @@ fn s3_store(_bucket: String) -> Result<std::sync::Arc<dyn crate::blob::BlobStore
     ))
 }
 
-fn read_password_line() -> Result<String> {
-    eprint!("password for the new admin: ");
+/// Asks for the password twice on the terminal, without echo: a typo cannot be seen, so it
+/// is caught by the second entry instead.
+fn prompt_password() -> Result<String> {
+    let read = |prompt: &str| {
+        rpassword::prompt_password(prompt)
+            .map_err(|e| Error::Config(format!("reading the password from the terminal: {e}")))
+    };
+    let password = read("password for the new admin: ")?;
+    if read("the same password again: ")? != password {
+        return Err(Error::Config(
+            "the two passwords differ; nothing was created".into(),
+        ));
+    }
+    Ok(password)
+}
+
+/// One line of `input` (piped stdin), without its line ending. No prompt: nobody reads it.
+fn read_password_line(input: &mut impl BufRead) -> Result<String> {
     let mut line = String::new();
-    std::io::stdin()
-        .lock()
+    let read = input
         .read_line(&mut line)
         .map_err(|e| Error::Config(format!("reading the password from stdin: {e}")))?;
+    if read == 0 {
+        return Err(Error::Config(
+            "no password: stdin ended before a line; set VAULT_ADMIN_PASSWORD or pipe the \
+             password on stdin"
+                .into(),
+        ));
+    }
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
@@ -371,17 +483,72 @@ mod tests {
         move |name| map.get(name).cloned()
     }
 
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|a| (*a).to_string()).collect()
+    }
+
     #[test]
     fn arguments() {
         assert_eq!(parse_args(&[]).unwrap(), Command::Serve);
-        let args: Vec<String> = ["create-admin", "root", "root@example.com"]
-            .map(String::from)
-            .to_vec();
-        assert!(matches!(
-            parse_args(&args).unwrap(),
-            Command::CreateAdmin { .. }
-        ));
-        assert!(parse_args(&["serve".to_string()]).is_err());
+        assert_eq!(
+            parse_args(&args(&["create-admin", "root", "root@example.com"])).unwrap(),
+            Command::CreateAdmin {
+                username: "root".into(),
+                email: "root@example.com".into()
+            }
+        );
+        for help in [
+            &["--help"][..],
+            &["-h"],
+            &["create-admin", "--help"],
+            &["create-admin", "root", "-h"],
+            &["serve", "--help"],
+        ] {
+            assert_eq!(parse_args(&args(help)).unwrap(), Command::Help, "{help:?}");
+        }
+        for (wrong, says) in [
+            (&["serve"][..], "unknown command \"serve\""),
+            (&["--verbose"], "unknown option \"--verbose\""),
+            (&["create-admin"], "<username> <email>"),
+            (&["create-admin", "root"], "<username> <email>"),
+            (
+                &["create-admin", "root", "root@example.com", "x"],
+                "<username> <email>",
+            ),
+            (&["create-admin", "root", "--email"], "<username> <email>"),
+        ] {
+            let error = parse_args(&args(wrong)).unwrap_err();
+            assert!(error.to_string().contains(says), "{wrong:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn usage_lists_the_subcommands_and_the_environment() {
+        let text = usage();
+        for expected in [
+            "create-admin <username> <email>",
+            "--help",
+            "VAULT_ADMIN_PASSWORD",
+            "VAULT_DATABASE_URL",
+            "VAULT_JWT_SECRET",
+            DEFAULT_BIND,
+        ] {
+            assert!(text.contains(expected), "{expected} missing from:\n{text}");
+        }
+    }
+
+    #[test]
+    fn a_piped_password_is_one_line_without_its_ending() {
+        let read = |input: &str| read_password_line(&mut std::io::Cursor::new(input));
+        assert_eq!(read("secret words\n").unwrap(), "secret words");
+        assert_eq!(read("secret words\r\nignored\n").unwrap(), "secret words");
+        assert_eq!(read("no newline").unwrap(), "no newline");
+        assert_eq!(
+            read("\n").unwrap(),
+            "",
+            "an empty line is left to the strength check"
+        );
+        assert!(matches!(read(""), Err(Error::Config(m)) if m.contains("no password")));
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! The connection pool's health checks (`vault_core::db::PING_IF_IDLE`): a connection that sat
 //! idle is pinged before use, so a dead one is replaced instead of failing a request; one used
 //! moments ago is trusted without the extra round trip.
+//!
+//! PostgreSQL only: ignored unless `VAULT_TEST_POSTGRES_URL` is set.
 
 use std::time::Duration;
 
 use sqlx::Connection as _;
 use vault_core::db::PING_IF_IDLE;
-use vault_core::testkit::{postgres_url, Backend, TestDatabase};
+use vault_core::testkit::{Backend, TestDatabase};
 use vault_core::Database;
 
 /// Terminates backend `pid` from a connection of its own.
@@ -28,11 +30,8 @@ async fn backend_pid(pool: &sqlx::PgPool) -> sqlx::Result<i32> {
 }
 
 #[tokio::test]
+#[cfg_attr(not(vault_test_postgres), ignore = "needs VAULT_TEST_POSTGRES_URL")]
 async fn postgres_idle_connections_are_pinged_recent_ones_trusted() {
-    if postgres_url().is_none() {
-        eprintln!("skipped: VAULT_TEST_POSTGRES_URL is not set");
-        return;
-    }
     let test_db = TestDatabase::create(Backend::Postgres).await;
     // One connection, so that every statement below goes through the same pooled connection.
     let database = Database::connect(&test_db.url, 1)

@@ -1,8 +1,9 @@
 //! Vault's API served by poem: `cargo run --release -p vault-poem-server`.
 //!
 //! Zero set-up: a SQLite file `vault.db` in the working directory. Configuration by `VAULT_*`
-//! environment variables (see `vault_core::cli`); `create-admin <username> <email>` creates an
-//! administrator (password from `VAULT_ADMIN_PASSWORD` or stdin).
+//! environment variables (see `vault_core::cli`, or `--help`); `create-admin <username> <email>`
+//! creates an administrator (password from `VAULT_ADMIN_PASSWORD`, typed without echo, or one
+//! line of piped stdin). Exit codes: 0 done, 1 failed, 2 wrong command line.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -18,7 +19,14 @@ async fn main() -> ExitCode {
         )
         .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (vault, bind) = match cli::start(&args).await {
+    let command = match cli::parse_args(&args) {
+        Ok(command) => command,
+        Err(usage) => {
+            eprintln!("error: {usage}\n\n{}", cli::usage());
+            return ExitCode::from(cli::USAGE_EXIT_CODE);
+        }
+    };
+    let (vault, bind) = match cli::start(command).await {
         Ok(Start::Serve { vault, bind }) => (vault, bind),
         Ok(Start::Done) => return ExitCode::SUCCESS,
         Err(error) => {

@@ -2,13 +2,35 @@
 //!
 //! An adapter (or a host) implements [`TestApp`] for its router and invokes
 //! [`conformance_tests!`](crate::conformance_tests) with a function that builds that app from a
-//! [`Vault`]; the macro expands to one test per scenario, on SQLite always and on PostgreSQL
-//! when `VAULT_TEST_POSTGRES_URL` is set (each test gets its own fresh database).
+//! [`Vault`]; the macro expands to one test per scenario and backend, each on a fresh database.
 //!
 //! ```ignore
 //! fn app(vault: vault_core::Vault) -> Box<dyn vault_core::testkit::TestApp> { /* … */ }
 //! vault_core::conformance_tests!(app);
 //! ```
+//!
+//! # PostgreSQL tests are ignored, not passed, without a server
+//!
+//! The PostgreSQL tests the macros generate carry
+//! `#[cfg_attr(not(vault_test_postgres), ignore = "needs VAULT_TEST_POSTGRES_URL")]`: a run
+//! without a server lists them as *ignored* in libtest's counts instead of passing them
+//! unrun. The cfg is evaluated in the crate where the macro expands, so every crate invoking
+//! [`conformance_tests!`](crate::conformance_tests) or [`store_suite!`](crate::store_suite)
+//! needs a build script that turns the variable into the cfg:
+//!
+//! ```text
+//! // build.rs
+//! fn main() {
+//!     println!("cargo::rerun-if-env-changed=VAULT_TEST_POSTGRES_URL");
+//!     println!("cargo::rustc-check-cfg=cfg(vault_test_postgres)");
+//!     if std::env::var("VAULT_TEST_POSTGRES_URL").is_ok_and(|url| !url.trim().is_empty()) {
+//!         println!("cargo::rustc-cfg=vault_test_postgres");
+//!     }
+//! }
+//! ```
+//!
+//! Without it the PostgreSQL tests are always ignored. A PostgreSQL test that does run without
+//! the variable (built with it and run without, or run with `--ignored`) fails, saying so.
 
 mod db;
 pub mod logs;
@@ -193,7 +215,10 @@ impl Harness {
     }
 }
 
-/// Runs one scenario (skipping PostgreSQL runs when no server is configured).
+/// Runs one scenario.
+///
+/// # Panics
+/// When the scenario fails, or `backend` is PostgreSQL and `VAULT_TEST_POSTGRES_URL` is unset.
 pub async fn run<F, Fut>(backend: Backend, factory: AppFactory, scenario: F)
 where
     F: FnOnce(Ctx) -> Fut,
@@ -203,6 +228,9 @@ where
 }
 
 /// [`run`] with [`ResourcesConfig::cache`](crate::config::ResourcesConfig::cache) set to `resource_cache`.
+///
+/// # Panics
+/// As [`run`].
 pub async fn run_with_resource_cache<F, Fut>(
     backend: Backend,
     factory: AppFactory,
@@ -212,9 +240,9 @@ pub async fn run_with_resource_cache<F, Fut>(
     F: FnOnce(Ctx) -> Fut,
     Fut: Future<Output = ()>,
 {
-    if backend == Backend::Postgres && postgres_url().is_none() {
-        eprintln!("skipped: VAULT_TEST_POSTGRES_URL is not set");
-        return;
+    // Fail before the scenario does anything, whatever it starts with.
+    if backend == Backend::Postgres {
+        db::required_postgres_url();
     }
     scenario(Ctx {
         backend,
@@ -247,7 +275,7 @@ pub async fn insert_user(store: &dyn crate::auth::AuthStore, name: &str) -> uuid
 }
 
 /// A fresh, migrated database for a store suite scenario: its URL (for raw connections) and
-/// the pool. PostgreSQL runs are skipped (returning `None`) when no server is configured.
+/// the pool.
 pub struct StoreDatabase {
     /// Connection URL of the fresh database.
     pub url: String,
@@ -256,18 +284,17 @@ pub struct StoreDatabase {
     _guard: TestDatabase,
 }
 
-/// Runs one store scenario on a fresh, migrated database of `backend` (skipped with a note when
-/// `backend` is PostgreSQL and `VAULT_TEST_POSTGRES_URL` is unset). The database lives until
+/// Runs one store scenario on a fresh, migrated database of `backend`. The database lives until
 /// the scenario has finished and the pool is closed.
+///
+/// # Panics
+/// When the scenario fails, the database cannot be created or migrated, or `backend` is
+/// PostgreSQL and `VAULT_TEST_POSTGRES_URL` is unset.
 pub async fn run_store<F, Fut>(backend: Backend, scenario: F)
 where
     F: FnOnce(&StoreDatabase) -> Fut,
     Fut: Future<Output = ()>,
 {
-    if backend == Backend::Postgres && postgres_url().is_none() {
-        eprintln!("skipped: VAULT_TEST_POSTGRES_URL is not set");
-        return;
-    }
     let guard = TestDatabase::create(backend).await;
     let database = crate::Database::connect(&guard.url, 5)
         .await
@@ -284,7 +311,8 @@ where
 
 /// One `#[tokio::test]` per store scenario and backend, in modules `sqlite` and `postgres`,
 /// each calling `super::run(backend, super::scenario)`. Scenarios listed under `multi` run on a
-/// two-worker runtime (they race tasks).
+/// two-worker runtime (they race tasks). The PostgreSQL tests are ignored unless the invoking
+/// crate has `cfg(vault_test_postgres)` (see the [module docs](crate::testkit)).
 #[macro_export]
 macro_rules! store_suite {
     (single: [$($single:ident),* $(,)?], multi: [$($multi:ident),* $(,)?] $(,)?) => {
@@ -294,23 +322,45 @@ macro_rules! store_suite {
     (@backend $module:ident, $backend:ident, [$($single:ident),*], [$($multi:ident),*]) => {
         mod $module {
             $(
-                #[::tokio::test]
-                async fn $single() {
-                    super::run($crate::testkit::Backend::$backend, super::$single).await;
+                $crate::__vault_backend_test! { $backend,
+                    #[::tokio::test]
+                    async fn $single() {
+                        super::run($crate::testkit::Backend::$backend, super::$single).await;
+                    }
                 }
             )*
             $(
-                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $multi() {
-                    super::run($crate::testkit::Backend::$backend, super::$multi).await;
+                $crate::__vault_backend_test! { $backend,
+                    #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $multi() {
+                        super::run($crate::testkit::Backend::$backend, super::$multi).await;
+                    }
                 }
             )*
         }
     };
 }
 
+/// A test function of `Backend::$backend`: as is on SQLite; on PostgreSQL, ignored unless the
+/// expanding crate was built with `VAULT_TEST_POSTGRES_URL` set (`cfg(vault_test_postgres)`,
+/// from its build script).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __vault_backend_test {
+    (Sqlite, $($test:tt)*) => {
+        $($test)*
+    };
+    (Postgres, #[$runner:meta] $($test:tt)*) => {
+        #[$runner]
+        #[cfg_attr(not(vault_test_postgres), ignore = "needs VAULT_TEST_POSTGRES_URL")]
+        $($test)*
+    };
+}
+
 /// Expands to one `#[tokio::test]` per conformance scenario, in modules `sqlite` and
-/// `postgres`, for the app built by `$factory: fn(Vault) -> Box<dyn TestApp>`.
+/// `postgres`, for the app built by `$factory: fn(Vault) -> Box<dyn TestApp>`. The PostgreSQL
+/// tests are ignored unless the invoking crate has `cfg(vault_test_postgres)` (see the
+/// [module docs](crate::testkit)).
 #[macro_export]
 macro_rules! conformance_tests {
     ($factory:expr) => {
@@ -407,15 +457,17 @@ macro_rules! __conformance_backend {
 macro_rules! __conformance_uncached {
     ($backend:ident; $($name:ident),* $(,)?) => {
         $(
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                $crate::testkit::run_with_resource_cache(
-                    $crate::testkit::Backend::$backend,
-                    super::super::__vault_conformance_factory(),
-                    false,
-                    $crate::testkit::scenarios::$name,
-                )
-                .await;
+            $crate::__vault_backend_test! { $backend,
+                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::testkit::run_with_resource_cache(
+                        $crate::testkit::Backend::$backend,
+                        super::super::__vault_conformance_factory(),
+                        false,
+                        $crate::testkit::scenarios::$name,
+                    )
+                    .await;
+                }
             }
         )*
     };
@@ -426,14 +478,16 @@ macro_rules! __conformance_uncached {
 macro_rules! __conformance_scenarios {
     ($backend:ident; $($name:ident),* $(,)?) => {
         $(
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                $crate::testkit::run(
-                    $crate::testkit::Backend::$backend,
-                    super::__vault_conformance_factory(),
-                    $crate::testkit::scenarios::$name,
-                )
-                .await;
+            $crate::__vault_backend_test! { $backend,
+                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::testkit::run(
+                        $crate::testkit::Backend::$backend,
+                        super::__vault_conformance_factory(),
+                        $crate::testkit::scenarios::$name,
+                    )
+                    .await;
+                }
             }
         )*
     };

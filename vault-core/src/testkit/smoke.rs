@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -214,7 +214,7 @@ fn dechunk(mut body: &str) -> String {
 
 /// The standard smoke test of an example server binary: zero set-up start, health, register,
 /// me, docs, throttling by real peer address, graceful SIGTERM, restart with the same secret,
-/// and `create-admin`.
+/// and `create-admin` (password from the environment or piped; weak ones refused).
 ///
 /// # Panics
 /// When any step fails.
@@ -287,29 +287,49 @@ pub fn run_example_server(binary: &str) {
     let status = server.terminate();
     assert!(status.success(), "graceful exit on SIGTERM: {status:?}");
 
-    // create-admin, with the password from the environment.
-    let created = Command::new(binary)
-        .current_dir(dir.path())
-        .args(["create-admin", "root", "root@example.com"])
-        .env("VAULT_ADMIN_PASSWORD", "admin-passphrase-for-smoke")
-        .env_remove("VAULT_JWT_SECRET")
-        .env_remove("VAULT_DATABASE_URL")
-        .stdin(Stdio::null())
-        .output()
-        .expect("create-admin runs");
-    assert!(
-        created.status.success(),
-        "create-admin: {}",
-        String::from_utf8_lossy(&created.stderr)
+    // create-admin, with the password from the environment, then piped on stdin (not a
+    // terminal: one line is read). Weak passwords are refused either way.
+    let created = run_once(
+        binary,
+        dir.path(),
+        &["create-admin", "root", "root@example.com"],
+        &[("VAULT_ADMIN_PASSWORD", "admin-passphrase-for-smoke")],
+        "",
     );
-    let weak = Command::new(binary)
-        .current_dir(dir.path())
-        .args(["create-admin", "root2", "root2@example.com"])
-        .env("VAULT_ADMIN_PASSWORD", "password")
-        .stdin(Stdio::null())
-        .output()
-        .expect("create-admin runs");
-    assert!(!weak.status.success(), "a weak admin password is refused");
+    assert!(created.status.success(), "create-admin: {created:?}");
+    let piped = run_once(
+        binary,
+        dir.path(),
+        &["create-admin", "piped", "piped@example.com"],
+        &[],
+        "piped-admin-passphrase-7\n",
+    );
+    assert!(piped.status.success(), "create-admin, piped: {piped:?}");
+    assert!(
+        String::from_utf8_lossy(&piped.stdout).contains("created admin piped"),
+        "{piped:?}"
+    );
+    for (env, stdin) in [
+        (&[("VAULT_ADMIN_PASSWORD", "password")][..], ""),
+        (&[], "password\n"),
+    ] {
+        let weak = run_once(
+            binary,
+            dir.path(),
+            &["create-admin", "root2", "root2@example.com"],
+            env,
+            stdin,
+        );
+        assert_eq!(
+            weak.status.code(),
+            Some(1),
+            "a weak admin password is refused"
+        );
+        assert!(
+            String::from_utf8_lossy(&weak.stderr).contains("password"),
+            "the refusal names the password: {weak:?}"
+        );
+    }
 
     // Restart: same database, same secret, so the old token still works; the admin can log in.
     let server = Server::start(binary, dir.path(), &[("VAULT_THROTTLE_AUTH_IP", "off")]);
@@ -333,5 +353,84 @@ pub fn run_example_server(binary: &str) {
         None,
     );
     assert_eq!(me.json()["role"], "admin");
+    let login = server.request(
+        "POST",
+        "/api/auth/token",
+        &[],
+        Some(&json!({"username": "piped", "password": "piped-admin-passphrase-7"})),
+    );
+    assert_eq!(
+        login.status, 200,
+        "the piped password is the one stored: {}",
+        login.body
+    );
     assert!(server.terminate().success());
+}
+
+/// Runs `binary` once in `dir` with `args`, `stdin` piped in, and of the `VAULT_*` settings
+/// only `env` (not the caller's).
+fn run_once(binary: &str, dir: &Path, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+    let mut command = Command::new(binary);
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("VAULT_JWT_SECRET")
+        .env_remove("VAULT_DATABASE_URL")
+        .env_remove("VAULT_ADMIN_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("binary starts");
+    if let Some(mut input) = child.stdin.take() {
+        // A binary that does not read stdin may have exited already: a broken pipe is fine.
+        let _ = input.write_all(stdin.as_bytes());
+    }
+    child.wait_with_output().expect("binary runs")
+}
+
+/// The command line of an example server binary: `--help` (alone, or with `create-admin`)
+/// prints the usage on stdout and exits 0 without creating anything; a wrong command line
+/// prints what is wrong and the usage on stderr and exits 2.
+///
+/// # Panics
+/// When any of that does not hold.
+pub fn check_command_line(binary: &str) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    for args in [&["--help"][..], &["-h"], &["create-admin", "--help"]] {
+        let help = run_once(binary, dir.path(), args, &[], "");
+        assert_eq!(help.status.code(), Some(0), "{args:?}: {help:?}");
+        let stdout = String::from_utf8_lossy(&help.stdout);
+        for expected in [
+            "create-admin <username> <email>",
+            "--help",
+            "VAULT_DATABASE_URL",
+        ] {
+            assert!(
+                stdout.contains(expected),
+                "{args:?}: {expected} not in {stdout}"
+            );
+        }
+    }
+    let created: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("temporary directory")
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name())
+        .collect();
+    assert!(created.is_empty(), "--help created {created:?}");
+    for (args, says) in [
+        (&["serve"][..], "unknown command"),
+        (&["--port", "80"], "unknown option"),
+        (&["create-admin", "root"], "<username> <email>"),
+    ] {
+        let wrong = run_once(binary, dir.path(), args, &[], "");
+        assert_eq!(wrong.status.code(), Some(2), "{args:?}: {wrong:?}");
+        let stderr = String::from_utf8_lossy(&wrong.stderr);
+        assert!(stderr.contains(says), "{args:?}: {says} not in {stderr}");
+        assert!(stderr.contains("usage:"), "{args:?}: no usage in {stderr}");
+        assert!(wrong.stdout.is_empty(), "{args:?}: {wrong:?}");
+    }
 }

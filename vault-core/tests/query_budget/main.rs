@@ -13,12 +13,13 @@
 //! thread would see the PostgreSQL statements only. Attributing events to probe spans keeps the
 //! counts exact even with the SQLite and PostgreSQL tests running in parallel.
 //!
-//! Runs on SQLite always, on PostgreSQL when `VAULT_TEST_POSTGRES_URL` is set.
+//! Runs on SQLite always, on PostgreSQL when `VAULT_TEST_POSTGRES_URL` is set (ignored
+//! otherwise).
 
 use uuid::Uuid;
 use vault_core::page::PageRequest;
 use vault_core::resources::{OrderField, ResourceFields, ResourceFilter, ResourceKind};
-use vault_core::testkit::{insert_user, postgres_url, Backend, TestDatabase};
+use vault_core::testkit::{insert_user, Backend, TestDatabase};
 use vault_core::time::now;
 use vault_core::Database;
 
@@ -34,11 +35,8 @@ async fn sqlite_list_resources_costs_a_constant_number_of_statements() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(vault_test_postgres), ignore = "needs VAULT_TEST_POSTGRES_URL")]
 async fn postgres_list_resources_costs_a_constant_number_of_statements() {
-    if postgres_url().is_none() {
-        eprintln!("skipped: VAULT_TEST_POSTGRES_URL is not set");
-        return;
-    }
     list_resources_costs_a_constant_number_of_statements(Backend::Postgres, true).await;
 }
 
@@ -49,11 +47,8 @@ async fn sqlite_uncached_list_resources_costs_a_constant_number_of_statements() 
 }
 
 #[tokio::test]
+#[cfg_attr(not(vault_test_postgres), ignore = "needs VAULT_TEST_POSTGRES_URL")]
 async fn postgres_uncached_list_resources_costs_a_constant_number_of_statements() {
-    if postgres_url().is_none() {
-        eprintln!("skipped: VAULT_TEST_POSTGRES_URL is not set");
-        return;
-    }
     list_resources_costs_a_constant_number_of_statements(Backend::Postgres, false).await;
 }
 
@@ -62,11 +57,8 @@ async fn postgres_uncached_list_resources_costs_a_constant_number_of_statements(
 /// parameters looked several times costlier, so every page was planned again (over half of the
 /// server's CPU per page). A page asked for repeatedly must run on its generic plan.
 #[tokio::test]
+#[cfg_attr(not(vault_test_postgres), ignore = "needs VAULT_TEST_POSTGRES_URL")]
 async fn postgres_listing_pages_reuse_one_plan() {
-    if postgres_url().is_none() {
-        eprintln!("skipped: VAULT_TEST_POSTGRES_URL is not set");
-        return;
-    }
     let test_db = TestDatabase::create(Backend::Postgres).await;
     // One connection, so that the plan statistics read below are those of the listings' session.
     let database = Database::connect(&test_db.url, 1)
@@ -158,11 +150,8 @@ async fn sqlite_deep_pages_seek_from_their_marks() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(vault_test_postgres), ignore = "needs VAULT_TEST_POSTGRES_URL")]
 async fn postgres_deep_pages_seek_from_their_marks() {
-    if postgres_url().is_none() {
-        eprintln!("skipped: VAULT_TEST_POSTGRES_URL is not set");
-        return;
-    }
     deep_pages_seek_from_their_marks(Backend::Postgres).await;
 }
 

@@ -1,9 +1,9 @@
 //! The store suite of the auth module (ARCHITECTURE.md "Tests, in three layers", layer 2).
 //!
 //! Every scenario is written once against `Arc<dyn AuthStore>` and run on a fresh SQLite file
-//! always, and on a fresh PostgreSQL database when `VAULT_TEST_POSTGRES_URL` is set (skipped
-//! with a note otherwise). `cargo test -p vault-core --test store_auth postgres` runs only the
-//! PostgreSQL half.
+//! always, and on a fresh PostgreSQL database when `VAULT_TEST_POSTGRES_URL` is set (ignored
+//! otherwise). `cargo test -p vault-core --test store_auth postgres` runs only the PostgreSQL
+//! half.
 
 use std::future::Future;
 use std::sync::Arc;

@@ -3,8 +3,8 @@
 //! Every scenario is written once against `Arc<dyn ResourceStore>` (plus the auth store for the
 //! owners and raw SQL where the trait has no say, e.g. the `blob_garbage` triggers) and run on a
 //! fresh SQLite file always, and on a fresh PostgreSQL database when `VAULT_TEST_POSTGRES_URL` is
-//! set (skipped with a note otherwise). `cargo test -p vault-core --test store_resources postgres`
-//! runs only the PostgreSQL half.
+//! set (ignored otherwise). `cargo test -p vault-core --test store_resources postgres` runs only
+//! the PostgreSQL half.
 //!
 //! The suite runs twice: in module `cached` against the store a vault uses by default (the SQL
 //! store behind `CachingResourceStore`), in module `uncached` against the SQL store alone.
