@@ -404,6 +404,11 @@ mod tests {
         let mut buffers = std::collections::HashSet::new();
         while let Some(done) = tasks.join_next().await {
             let (address, len) = done.unwrap();
+            // The probe may land on the other thread before that one has hashed anything (an
+            // empty buffer); a thread that has hashed keeps its whole buffer.
+            if len == 0 {
+                continue;
+            }
             assert_eq!(len, 1024, "a hashing thread's buffer is kept between jobs");
             buffers.insert(address);
         }
