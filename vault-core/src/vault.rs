@@ -118,9 +118,11 @@ impl VaultBuilder {
         if self.migrate {
             database.migrate().await?;
         }
-        let throttle = self
-            .throttle
-            .unwrap_or_else(|| Arc::new(MemoryThrottle::new()));
+        let throttle = self.throttle.unwrap_or_else(|| {
+            Arc::new(MemoryThrottle::with_max_entries(
+                self.config.throttle.memory_max_entries,
+            ))
+        });
         let auth_store = self.auth_store.unwrap_or_else(|| database.auth_store());
         let auth = AuthService::new(auth_store, throttle, &self.config)?;
         let blobs = match self.blobs {

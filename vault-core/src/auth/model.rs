@@ -90,6 +90,56 @@ impl Email {
     }
 }
 
+/// Login names: at most this many characters. No account has a longer one (a username has at
+/// most 32, an email at most 254).
+pub const LOGIN_NAME_MAX: usize = 254;
+
+/// What was typed as `username` at login: a username or an email, not blank, at most
+/// [`LOGIN_NAME_MAX`] characters. Checked before anything is counted or looked up, so the
+/// length of what a client sends never reaches a counter or a query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginName(String);
+
+impl LoginName {
+    /// Checks a typed login name.
+    ///
+    /// # Errors
+    /// A human-readable message when it is blank or too long.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if raw.is_empty() {
+            return Err("This field may not be blank.".into());
+        }
+        if raw.chars().nth(LOGIN_NAME_MAX).is_some() {
+            return Err(format!(
+                "Ensure this field has no more than {LOGIN_NAME_MAX} characters."
+            ));
+        }
+        Ok(Self(raw.to_string()))
+    }
+
+    /// The name as typed (what the store is asked for).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The name with surrounding whitespace trimmed and ASCII letters lower-cased: every way
+    /// of typing it that the store matches to the same account folds to the same text (the
+    /// store compares ignoring ASCII case; names that need more are never looked up, see
+    /// [`LoginName::could_name_an_account`]). The failed-login budget is kept under this.
+    pub fn folded(&self) -> String {
+        self.0.trim().to_ascii_lowercase()
+    }
+
+    /// Whether an account can have this name. Usernames and emails are ASCII by the register
+    /// rules, and outside ASCII the databases fold case differently (PostgreSQL's `lower`
+    /// may turn a non-ASCII letter into an ASCII one, SQLite's does not), so a name with any
+    /// other character is answered as an unknown one without asking the store: the database
+    /// in use never decides whether a spelling reaches an account.
+    pub fn could_name_an_account(&self) -> bool {
+        self.0.is_ascii()
+    }
+}
+
 /// A password that satisfies the rules of API.md §3. Its `Debug` output is redacted.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Password(String);
@@ -469,6 +519,41 @@ mod tests {
         for bad in ["ab", "", "with space", "ünï", "a@b", &"x".repeat(33)] {
             assert!(Username::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn login_names() {
+        assert!(LoginName::parse("a").is_ok());
+        assert!(LoginName::parse(&"é".repeat(LOGIN_NAME_MAX)).is_ok());
+        assert_eq!(
+            LoginName::parse("").unwrap_err(),
+            "This field may not be blank."
+        );
+        for long in [
+            "x".repeat(LOGIN_NAME_MAX + 1),
+            "é".repeat(LOGIN_NAME_MAX + 1),
+            "x".repeat(1 << 20),
+        ] {
+            assert_eq!(
+                LoginName::parse(&long).unwrap_err(),
+                "Ensure this field has no more than 254 characters."
+            );
+        }
+        // Every spelling the store matches to one account folds alike.
+        let folded = |raw: &str| LoginName::parse(raw).unwrap().folded();
+        assert_eq!(folded("Ada"), "ada");
+        assert_eq!(folded(" ADA\t"), "ada");
+        assert_eq!(folded("Ada@Example.COM"), folded("ada@example.com"));
+        assert_ne!(folded("ada"), folded("ada@example.com"));
+        // Non-ASCII spellings never reach the store: PostgreSQL's lower() would match the
+        // Kelvin sign K to the account "kate", SQLite's would not.
+        assert!(LoginName::parse("kate").unwrap().could_name_an_account());
+        assert!(!LoginName::parse("\u{212A}ate")
+            .unwrap()
+            .could_name_an_account());
+        assert!(!LoginName::parse("\u{130}da")
+            .unwrap()
+            .could_name_an_account());
     }
 
     #[test]

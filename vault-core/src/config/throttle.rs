@@ -70,12 +70,21 @@ impl FromStr for Rate {
 pub struct ThrottleConfig {
     /// Register, token and refresh requests per client IP. Default 10/min.
     pub auth_ip: Option<Rate>,
-    /// Failed logins per username tried. Default 10/min.
+    /// Password checks that may fail: logins per login name as typed (ignoring case and
+    /// surrounding spaces), and password confirmations (password change, account deletion)
+    /// per account. Each attempt takes a unit before the password is checked; a right
+    /// password gives it back. An account also has a ceiling of twice this over all its
+    /// login names and confirmations together. Default 10/min.
     pub auth_user: Option<Rate>,
     /// Other API requests per anonymous client IP. Default 100/min.
     pub anon: Option<Rate>,
     /// Other API requests per authenticated user. Default 1000/min.
     pub user: Option<Rate>,
+    /// The most counters the default in-memory backend
+    /// ([`MemoryThrottle`](crate::throttle::MemoryThrottle)) keeps; each takes under 120
+    /// bytes of table, whatever its key. When full, the counters closest to a full budget are
+    /// forgotten first. Default 100 000 (under 12 MiB); at least 64.
+    pub memory_max_entries: usize,
 }
 
 impl Default for ThrottleConfig {
@@ -85,6 +94,7 @@ impl Default for ThrottleConfig {
             auth_user: Some(Rate::per_minute(10)),
             anon: Some(Rate::per_minute(100)),
             user: Some(Rate::per_minute(1000)),
+            memory_max_entries: 100_000,
         }
     }
 }
@@ -97,6 +107,7 @@ impl ThrottleConfig {
             auth_user: None,
             anon: None,
             user: None,
+            ..Self::default()
         }
     }
 
@@ -107,7 +118,8 @@ impl ThrottleConfig {
         self
     }
 
-    /// With this limit on failed logins per account.
+    /// With this limit on password checks per login name and per account (see
+    /// [`ThrottleConfig::auth_user`]).
     #[must_use]
     pub fn with_auth_user(mut self, rate: Option<Rate>) -> Self {
         self.auth_user = rate;
@@ -125,6 +137,14 @@ impl ThrottleConfig {
     #[must_use]
     pub fn with_user(mut self, rate: Option<Rate>) -> Self {
         self.user = rate;
+        self
+    }
+
+    /// With at most this many counters in the in-memory backend (see
+    /// [`ThrottleConfig::memory_max_entries`]).
+    #[must_use]
+    pub fn with_memory_max_entries(mut self, entries: usize) -> Self {
+        self.memory_max_entries = entries;
         self
     }
 }
@@ -160,7 +180,9 @@ mod tests {
             .with_auth_ip(Some(Rate::per_minute(1)))
             .with_auth_user(Some(Rate::per_minute(2)))
             .with_anon(Some(Rate::per_minute(3)))
-            .with_user(Some(Rate::per_minute(4)));
+            .with_user(Some(Rate::per_minute(4)))
+            .with_memory_max_entries(500);
+        assert_eq!(limits.memory_max_entries, 500);
         assert_eq!(
             [limits.auth_ip, limits.auth_user, limits.anon, limits.user],
             [1, 2, 3, 4].map(|n| Some(Rate::per_minute(n)))

@@ -76,7 +76,8 @@ impl AuthService {
     ///
     /// # Errors
     /// [`Error::Validation`] on a wrong current password (`errors.current_password`) or a weak
-    /// new one (`errors.new_password`); [`Error::Throttled`] after repeated wrong passwords.
+    /// new one (`errors.new_password`); [`Error::Throttled`] when the account's
+    /// password-check budget is spent (checked before the current password is).
     pub async fn change_password(
         &self,
         principal: &Principal,
@@ -104,8 +105,8 @@ impl AuthService {
     /// Deletes the caller's account and everything they own, after checking their password.
     ///
     /// # Errors
-    /// [`Error::Validation`] on a wrong password (`errors.password`); [`Error::Throttled`] after
-    /// repeated wrong passwords.
+    /// [`Error::Validation`] on a wrong password (`errors.password`); [`Error::Throttled`] when
+    /// the account's password-check budget is spent (checked before the password is).
     pub async fn delete_account(
         &self,
         principal: &Principal,
@@ -130,21 +131,25 @@ impl AuthService {
             .user_by_id(principal.user_id)
             .await?
             .ok_or(Error::InvalidAccessToken("User not found."))?;
-        // A stolen access token must not become a password-guessing oracle.
-        let key = Self::user_key(&user.username, Some(&user));
-        if let Some(rate) = self.limits.auth_user {
-            self.throttle.peek(&key, rate).await?.into_result()?;
-        }
-        if !self
+        // A stolen access token must not become a password-guessing oracle: the attempt
+        // counts before the password is checked, and only a right password gives it back.
+        let attempt = self.take_confirmation(user.id).await?;
+        let verified = match self
             .hasher
             .verify(password, Some(&user.password_hash))
-            .await?
+            .await
         {
-            if let Some(rate) = self.limits.auth_user {
-                self.throttle.hit(&key, rate).await?;
+            Ok(verified) => verified,
+            Err(error) => {
+                self.give_back(attempt).await;
+                return Err(error);
             }
+        };
+        if !verified {
+            drop(attempt);
             return Err(Error::field(field, "The password is not correct."));
         }
+        self.give_back(attempt).await;
         Ok(user)
     }
 

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use http::HeaderMap;
 use uuid::Uuid;
 
+use super::attempts::Attempt;
 use super::{AuthService, TokenRequest};
 use crate::auth::model::*;
 use crate::auth::token::TokenCodec;
@@ -121,11 +122,14 @@ impl AuthService {
     /// Logs in with username (or email) and password and opens a new session.
     ///
     /// Unknown users, wrong passwords and inactive accounts all get the same
-    /// [`Error::AuthenticationFailed`] after the same amount of hashing work.
+    /// [`Error::AuthenticationFailed`] after the same amount of hashing work. Each attempt
+    /// takes a unit of its password-check budgets (`throttle.auth_user`: per name as typed,
+    /// and the account's ceiling) before the password is checked, and gives it back when the
+    /// login succeeds.
     ///
     /// # Errors
-    /// [`Error::AuthenticationFailed`], [`Error::Validation`] for blank fields,
-    /// [`Error::Throttled`] over the per-IP or per-account limit.
+    /// [`Error::AuthenticationFailed`], [`Error::Validation`] for a blank or overlong field,
+    /// [`Error::Throttled`] over the per-IP limit or a spent password-check budget.
     pub async fn login(
         &self,
         login: &str,
@@ -156,31 +160,22 @@ impl AuthService {
 
     async fn login_unthrottled(&self, login: &str, password: &str) -> Result<TokenPair> {
         let mut errors = FieldErrors::new();
-        for (field, value) in [("username", login), ("password", password)] {
-            if value.is_empty() {
-                errors.add(field, "This field may not be blank.");
-            }
+        let name = errors.check("username", LoginName::parse(login));
+        if password.is_empty() {
+            errors.add("password", "This field may not be blank.");
         }
-        errors.into_result()?;
-        let user = self.store.user_by_login(login).await?;
-        let user_key = Self::user_key(login, user.as_ref());
-        if let Some(rate) = self.limits.auth_user {
-            self.throttle.peek(&user_key, rate).await?.into_result()?;
-        }
-        let verified = self
-            .hasher
-            .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
-            .await?;
-        let user = match user {
-            Some(user) if verified && user.is_active => user,
-            _ => {
-                if let Some(rate) = self.limits.auth_user {
-                    // The failure itself counts; its decision is for the next attempt.
-                    self.throttle.hit(&user_key, rate).await?;
-                }
-                return Err(Error::AuthenticationFailed);
-            }
+        let (Some(name), true) = (name, errors.is_empty()) else {
+            return Err(Error::Validation(errors));
         };
+        let mut attempt = self.take_login_name(&name).await?;
+        let checked = self.check_credentials(&name, password, &mut attempt).await;
+        match checked {
+            // A wrong guess keeps its units.
+            Err(Error::AuthenticationFailed) => drop(attempt),
+            // The right password, a spent ceiling or server trouble: no guess was judged.
+            _ => self.give_back(attempt).await,
+        }
+        let user = checked?;
         if self.hasher.needs_rehash(&user.password_hash) {
             let rehashed = self.hasher.hash(password).await?;
             self.store.replace_password_hash(user.id, &rehashed).await?;
@@ -191,5 +186,32 @@ impl AuthService {
         self.store.insert_refresh_token(&row).await?;
         self.purge_now_and_then(now).await;
         self.pair(user.id, user.role, user.token_version, refresh, now)
+    }
+
+    /// The account `name` and `password` open, once `attempt` holds a unit of the name's
+    /// budget: looks the name up, takes a unit of the account's ceiling, then checks the
+    /// password (against a dummy hash when there is no account, so every failure costs the
+    /// same).
+    async fn check_credentials(
+        &self,
+        name: &LoginName,
+        password: &str,
+        attempt: &mut Attempt,
+    ) -> Result<UserRecord> {
+        let user = if name.could_name_an_account() {
+            self.store.user_by_login(name.as_str()).await?
+        } else {
+            None
+        };
+        self.take_login_account(attempt, name, user.as_ref().map(|u| u.id))
+            .await?;
+        let verified = self
+            .hasher
+            .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
+            .await?;
+        match user {
+            Some(user) if verified && user.is_active => Ok(user),
+            _ => Err(Error::AuthenticationFailed),
+        }
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! One type, [`AuthService`], its methods by topic: registration and login (`login`),
 //! refresh-token sessions (`sessions`), the caller's own account and administration
-//! (`account`); the request bodies of the token endpoint (`requests`) and the per-user state
-//! cache (`states`) beside them.
+//! (`account`); the password-check budgets (`attempts`), the request bodies of the token
+//! endpoint (`requests`) and the per-user state cache (`states`) beside them.
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -23,6 +23,7 @@ use crate::throttle::Throttle;
 use crate::time::Timestamp;
 
 mod account;
+mod attempts;
 mod login;
 mod requests;
 mod sessions;
@@ -126,14 +127,6 @@ impl AuthService {
             .hit(&format!("auth-ip:{ip}"), rate)
             .await?
             .into_result()
-    }
-
-    fn user_key(login: &str, user: Option<&UserRecord>) -> String {
-        // Key by account when it exists, so username and email share one budget.
-        match user {
-            Some(user) => format!("auth-user:{}", user.id),
-            None => format!("auth-user:{}", login.to_lowercase()),
-        }
     }
 
     /// The general API limits of API.md §9, for every API request: an authenticated caller

@@ -13,6 +13,7 @@ mod ownership;
 mod profile;
 mod resources;
 mod sessions;
+mod throttle_attacks;
 mod throttling;
 mod tokens;
 
@@ -25,6 +26,7 @@ pub use ownership::*;
 pub use profile::*;
 pub use resources::*;
 pub use sessions::*;
+pub use throttle_attacks::*;
 pub use throttling::*;
 pub use tokens::*;
 

@@ -16,26 +16,31 @@ use crate::throttle::Decision;
 async fn password_change_with_a_wrong_current_password_changes_nothing() {
     let user = ada(PASSWORD).await;
     let id = user.id;
-    let key = format!("auth-user:{id}");
+    let mut seq = Sequence::new();
     let mut store = MockAuthStore::new();
     store
         .expect_user_by_id()
         .with(eq(id))
         .times(1)
+        .in_sequence(&mut seq)
         .returning(move |_| Ok(Some(user.clone())));
     store.expect_change_password().never();
+    // Both units are taken before the password is checked, and the failure keeps them.
     let mut throttle = MockThrottle::new();
-    let peek_key = key.clone();
     throttle
-        .expect_peek()
-        .withf(move |k, _| k == peek_key)
+        .expect_hit()
+        .withf(move |k, r| k == format!("confirm:{id}") && r.count == 5)
         .times(1)
+        .in_sequence(&mut seq)
         .returning(|_, _| Ok(Decision::Allow));
     throttle
         .expect_hit()
-        .withf(move |k, _| k == key)
+        .withf(move |k, r| k == format!("account:{id}") && r.count == 10)
         .times(1)
+        .in_sequence(&mut seq)
         .returning(|_, _| Ok(Decision::Allow));
+    throttle.expect_refund().never();
+    throttle.expect_peek().never();
 
     let request = ChangePasswordRequest {
         current_password: WRONG_PASSWORD.into(),
@@ -52,6 +57,60 @@ async fn password_change_with_a_wrong_current_password_changes_nothing() {
         .expect_err("wrong current password"),
     );
     assert!(errors.get("current_password").is_some(), "{errors:?}");
+}
+
+#[tokio::test]
+async fn a_spent_confirmation_budget_refuses_before_the_password_is_checked() {
+    let mut user = ada(PASSWORD).await;
+    // Unverifiable: had the hasher run, the answer would be an internal error.
+    user.password_hash = "not-a-phc-string".into();
+    let id = user.id;
+    let mut store = MockAuthStore::new();
+    store
+        .expect_user_by_id()
+        .returning(move |_| Ok(Some(user.clone())));
+    store.expect_delete_user().never();
+    store.expect_change_password().never();
+    let mut throttle = MockThrottle::new();
+    throttle
+        .expect_hit()
+        .withf(move |k, _| k == format!("confirm:{id}"))
+        .times(2)
+        .returning(|_, _| {
+            Ok(Decision::Deny {
+                retry_after: std::time::Duration::from_secs(12),
+            })
+        });
+    throttle.expect_refund().never();
+    let service = service(
+        store,
+        throttle,
+        &config_with_user_limit(Rate::per_minute(5)),
+    );
+
+    let deletion = service
+        .delete_account(
+            &principal(id),
+            DeleteAccountRequest {
+                password: PASSWORD.into(),
+            },
+        )
+        .await;
+    let change = service
+        .change_password(
+            &principal(id),
+            ChangePasswordRequest {
+                current_password: PASSWORD.into(),
+                new_password: "another-sturdy-quokka-77".into(),
+            },
+        )
+        .await;
+    for result in [deletion, change] {
+        assert!(
+            matches!(result, Err(Error::Throttled { retry_after: 12 })),
+            "{result:?}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -1,76 +1,18 @@
-//! Login, registration and per-IP throttling.
+//! Login, registration and per-IP throttling (the password-check budgets are in `attempts`).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use mockall::Sequence;
+
 use super::*;
 use crate::auth::token::TokenCodec;
-use crate::throttle::{Decision, MemoryThrottle};
+use crate::throttle::{digest_key, Decision, MemoryThrottle};
 
 // --- login ------------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn login_of_an_unknown_user_fails_and_counts_against_the_login() {
-    let rate = Rate::per_minute(5);
-    let mut store = MockAuthStore::new();
-    store
-        .expect_user_by_login()
-        .withf(|login| login == "Ghost")
-        .times(1)
-        .returning(|_| Ok(None));
-    store.expect_insert_refresh_token().never();
-    let mut throttle = MockThrottle::new();
-    throttle
-        .expect_peek()
-        .withf(move |key, r| key == "auth-user:ghost" && *r == rate)
-        .times(1)
-        .returning(|_, _| Ok(Decision::Allow));
-    throttle
-        .expect_hit()
-        .withf(move |key, r| key == "auth-user:ghost" && *r == rate)
-        .times(1)
-        .returning(|_, _| Ok(Decision::Allow));
-
-    let error = service(store, throttle, &config_with_user_limit(rate))
-        .login("Ghost", PASSWORD, None)
-        .await
-        .expect_err("unknown user");
-    assert!(matches!(error, Error::AuthenticationFailed), "{error:?}");
-}
-
-#[tokio::test]
-async fn login_with_a_wrong_password_counts_against_the_account() {
-    let rate = Rate::per_minute(5);
-    let user = ada(PASSWORD).await;
-    let key = format!("auth-user:{}", user.id);
-    let mut store = MockAuthStore::new();
-    store
-        .expect_user_by_login()
-        .times(1)
-        .returning(move |_| Ok(Some(user.clone())));
-    store.expect_insert_refresh_token().never();
-    let mut throttle = MockThrottle::new();
-    let peek_key = key.clone();
-    throttle
-        .expect_peek()
-        .withf(move |k, _| k == peek_key)
-        .times(1)
-        .returning(|_, _| Ok(Decision::Allow));
-    throttle
-        .expect_hit()
-        .withf(move |k, _| k == key)
-        .times(1)
-        .returning(|_, _| Ok(Decision::Allow));
-
-    let error = service(store, throttle, &config_with_user_limit(rate))
-        .login("ADA", WRONG_PASSWORD, None)
-        .await
-        .expect_err("wrong password");
-    assert!(matches!(error, Error::AuthenticationFailed), "{error:?}");
-}
-
-#[tokio::test]
-async fn login_of_an_inactive_user_with_the_right_password_fails() {
+async fn login_of_an_inactive_user_with_the_right_password_fails_and_counts() {
     let mut user = ada(PASSWORD).await;
     user.is_active = false;
     let mut store = MockAuthStore::new();
@@ -82,13 +24,10 @@ async fn login_of_an_inactive_user_with_the_right_password_fails() {
     store.expect_replace_password_hash().never();
     let mut throttle = MockThrottle::new();
     throttle
-        .expect_peek()
-        .times(1)
-        .returning(|_, _| Ok(Decision::Allow));
-    throttle
         .expect_hit()
-        .times(1)
+        .times(2)
         .returning(|_, _| Ok(Decision::Allow));
+    throttle.expect_refund().never();
 
     let error = service(
         store,
@@ -102,20 +41,56 @@ async fn login_of_an_inactive_user_with_the_right_password_fails() {
 }
 
 #[tokio::test]
-async fn login_opens_a_session_without_counting_a_failure() {
+async fn login_opens_a_session_and_gives_its_units_back() {
+    let rate = Rate::per_minute(5);
     let user = ada(PASSWORD).await;
     let (user_id, version) = (user.id, user.token_version);
+    let name_key = digest_key("login", "ada@example.com");
+    let account_key = format!("account:{user_id}");
     let session: Arc<Mutex<Option<NewRefreshToken>>> = Arc::default();
+    let mut seq = Sequence::new();
     let mut store = MockAuthStore::new();
+    let mut throttle = MockThrottle::new();
+    let key = name_key.clone();
+    throttle
+        .expect_hit()
+        .withf(move |k, r| k == key && *r == rate)
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|_, _| Ok(Decision::Allow));
     store
         .expect_user_by_login()
         .withf(|login| login == "ada@example.com")
         .times(1)
+        .in_sequence(&mut seq)
         .returning(move |_| Ok(Some(user.clone())));
+    let key = account_key.clone();
+    throttle
+        .expect_hit()
+        .withf(move |k, r| k == key && r.count == 10)
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|_, _| Ok(Decision::Allow));
+    // The password was right: both units come back, before the session is opened.
+    let key = name_key.clone();
+    throttle
+        .expect_refund()
+        .withf(move |k, r| k == key && *r == rate)
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|_, _| Ok(()));
+    let key = account_key.clone();
+    throttle
+        .expect_refund()
+        .withf(move |k, r| k == key && r.count == 10)
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|_, _| Ok(()));
     let saved = Arc::clone(&session);
     store
         .expect_insert_refresh_token()
         .times(1)
+        .in_sequence(&mut seq)
         .returning(move |row| {
             *saved.lock().expect("lock") = Some(row.clone());
             Ok(())
@@ -125,17 +100,8 @@ async fn login_opens_a_session_without_counting_a_failure() {
         .times(1)
         .returning(|_| Ok(0));
     store.expect_replace_password_hash().never();
-    let mut throttle = MockThrottle::new();
-    throttle
-        .expect_peek()
-        .times(1)
-        .returning(|_, _| Ok(Decision::Allow));
-    throttle.expect_hit().never();
-    let service = service(
-        store,
-        throttle,
-        &config_with_user_limit(Rate::per_minute(5)),
-    );
+    throttle.expect_peek().never();
+    let service = service(store, throttle, &config_with_user_limit(rate));
 
     let pair = service
         .login("ada@example.com", PASSWORD, None)
@@ -195,69 +161,6 @@ async fn login_rehashes_a_hash_made_with_other_parameters() {
         .login("ada", PASSWORD, None)
         .await
         .expect("login");
-}
-
-#[tokio::test]
-async fn login_to_a_throttled_account_is_refused_before_the_password_is_checked() {
-    let user = ada(PASSWORD).await;
-    let mut store = MockAuthStore::new();
-    store
-        .expect_user_by_login()
-        .times(1)
-        .returning(move |_| Ok(Some(user.clone())));
-    store.expect_insert_refresh_token().never();
-    let mut throttle = MockThrottle::new();
-    throttle.expect_peek().times(1).returning(|_, _| {
-        Ok(Decision::Deny {
-            retry_after: Duration::from_secs(30),
-        })
-    });
-    throttle.expect_hit().never();
-
-    let error = service(
-        store,
-        throttle,
-        &config_with_user_limit(Rate::per_minute(5)),
-    )
-    .login("ada", PASSWORD, None)
-    .await
-    .expect_err("throttled even with the right password");
-    assert!(
-        matches!(error, Error::Throttled { retry_after: 30 }),
-        "{error:?}"
-    );
-}
-
-#[tokio::test]
-async fn failed_logins_share_one_budget_for_username_and_email() {
-    let user = ada(PASSWORD).await;
-    let mut store = MockAuthStore::new();
-    store
-        .expect_user_by_login()
-        .times(3)
-        .returning(move |_| Ok(Some(user.clone())));
-    store.expect_insert_refresh_token().never();
-    let service = service(
-        store,
-        MemoryThrottle::new(),
-        &config_with_user_limit(Rate::per_minute(2)),
-    );
-
-    for login in ["ada", "ada@example.com"] {
-        let error = service
-            .login(login, WRONG_PASSWORD, None)
-            .await
-            .expect_err("wrong password");
-        assert!(matches!(error, Error::AuthenticationFailed), "{error:?}");
-    }
-    let error = service
-        .login("ADA", PASSWORD, None)
-        .await
-        .expect_err("the account's budget is spent");
-    assert!(
-        matches!(error, Error::Throttled { retry_after } if retry_after >= 1),
-        "{error:?}"
-    );
 }
 
 #[tokio::test]

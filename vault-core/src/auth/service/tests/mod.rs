@@ -1,8 +1,8 @@
 //! Unit tests of [`AuthService`]'s decisions, in isolation: the store and the throttle are
 //! mockall mocks (or the in-memory throttle), password hashing is real. By topic: `login`
-//! (login, registration, per-IP throttling), `sessions` (refresh and logout), `tokens` (access
-//! tokens and the state cache behind them), `account` (the caller's own account and
-//! administration).
+//! (login, registration, per-IP throttling), `attempts` (the password-check budgets),
+//! `sessions` (refresh and logout), `tokens` (access tokens and the state cache behind them),
+//! `account` (the caller's own account and administration).
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -20,6 +20,7 @@ use crate::throttle::{MockThrottle, Throttle};
 use crate::time;
 
 mod account;
+mod attempts;
 mod login;
 mod sessions;
 mod tokens;
