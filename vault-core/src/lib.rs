@@ -42,6 +42,7 @@ pub mod page;
 pub mod principal;
 pub mod resources;
 pub mod schema;
+pub mod text;
 pub mod throttle;
 pub mod time;
 mod vault;

@@ -1,9 +1,10 @@
 //! Pagination (API.md §2), shared by every list endpoint of every module, and the query-string
 //! parsing list endpoints need.
 //!
-//! `?page=` is 1-based (default 1), `?page_size=` defaults to 20 and is clamped to 100. A page
-//! past the last is 404 "Invalid page." (page 1 of an empty list is 200 with no results).
-//! `next`/`previous` keep every other query parameter.
+//! `?page=` is 1-based (default 1), `?page_size=` defaults to 20 and is clamped to 100. Both
+//! are written in ASCII digits only (no sign, space or exponent); a number too large for any
+//! page is still a number: a page past the last, 404 "Invalid page." (page 1 of an empty list
+//! is 200 with no results). `next`/`previous` keep every other query parameter.
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -14,6 +15,10 @@ use crate::error::{Error, FieldErrors, Result};
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 /// Largest `page_size`; larger values are clamped to it.
 pub const MAX_PAGE_SIZE: u64 = 100;
+/// Largest number of rows a page skips: `offset + limit` stays within a signed 64-bit integer,
+/// the widest `OFFSET`/`LIMIT` both databases take. No listing holds that many rows, so a page
+/// starting further is past the last whatever its exact offset.
+pub const MAX_OFFSET: u64 = i64::MAX as u64 - MAX_PAGE_SIZE;
 
 /// The decoded query string of a request: name/value pairs in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,18 +52,23 @@ impl Query {
             .collect()
     }
 
-    /// The pagination parameters.
+    /// The pagination parameters, after the text rule every parameter shares: one whose name
+    /// or value holds a NUL is refused (see [`crate::text`]). Every list endpoint calls this,
+    /// so the rule holds for all of them.
     ///
     /// # Errors
-    /// [`Error::Validation`] naming `page` or `page_size` when one is not a whole number ≥ 1.
+    /// [`Error::Validation`] naming `page` or `page_size` when one is not a whole number ≥ 1
+    /// written in ASCII digits, and naming every parameter that holds a NUL.
     pub fn page_request(&self) -> Result<PageRequest> {
-        let mut errors = FieldErrors::new();
+        let mut errors = self.text_errors();
         let mut number = |name: &str, default: u64| match self.get(name) {
             None => Some(default),
-            Some(text) => match text.trim().parse::<u64>() {
-                Ok(n) if n >= 1 => Some(n),
+            Some(text) => match whole_number(text) {
+                Some(n) if n >= 1 => Some(n),
                 _ => {
-                    errors.add(name, "A valid integer of at least 1 is required.");
+                    if errors.get(name).is_none() {
+                        errors.add(name, "A valid integer of at least 1 is required.");
+                    }
                     None
                 }
             },
@@ -66,12 +76,24 @@ impl Query {
         let page = number("page", 1);
         let size = number("page_size", DEFAULT_PAGE_SIZE);
         match (page, size) {
-            (Some(page), Some(size)) => Ok(PageRequest {
+            (Some(page), Some(size)) if errors.is_empty() => Ok(PageRequest {
                 page,
                 page_size: size.min(MAX_PAGE_SIZE),
             }),
             _ => Err(Error::Validation(errors)),
         }
+    }
+
+    /// A [`NUL_MESSAGE`](crate::text::NUL_MESSAGE) for every parameter whose name or value
+    /// holds a NUL.
+    fn text_errors(&self) -> FieldErrors {
+        let mut errors = FieldErrors::new();
+        for (name, value) in &self.pairs {
+            if (name.contains('\0') || value.contains('\0')) && errors.get(name).is_none() {
+                errors.add(name.as_str(), crate::text::NUL_MESSAGE);
+            }
+        }
+        errors
     }
 
     /// A boolean parameter (`true`/`false`, also `1`/`0`), if present.
@@ -101,6 +123,17 @@ impl Query {
     }
 }
 
+/// A whole number written in ASCII digits only; one too large for `u64` is `u64::MAX` (as
+/// a page, it is past the last all the same).
+fn whole_number(text: &str) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(text.bytes().fold(0_u64, |n, digit| {
+        n.saturating_mul(10).saturating_add(u64::from(digit - b'0'))
+    }))
+}
+
 /// A validated page request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
@@ -120,14 +153,18 @@ impl Default for PageRequest {
 }
 
 impl PageRequest {
-    /// Rows to skip.
+    /// Rows to skip: `(page - 1) × page_size`, at most [`MAX_OFFSET`] (so a store can bind it,
+    /// and `offset + limit`, as a signed 64-bit integer whatever page was asked for).
     pub fn offset(&self) -> u64 {
-        (self.page - 1).saturating_mul(self.page_size)
+        self.page
+            .saturating_sub(1)
+            .saturating_mul(self.limit())
+            .min(MAX_OFFSET)
     }
 
-    /// Rows to fetch.
+    /// Rows to fetch: `page_size`, within 1..=[`MAX_PAGE_SIZE`].
     pub fn limit(&self) -> u64 {
-        self.page_size
+        self.page_size.clamp(1, MAX_PAGE_SIZE)
     }
 
     /// Checks the page against the total and builds the answer with links.
@@ -145,7 +182,8 @@ impl PageRequest {
         query: &Query,
         base_url: Option<&str>,
     ) -> Result<Page<T>> {
-        let last = count.div_ceil(self.page_size).max(1);
+        let size = self.limit();
+        let last = count.div_ceil(size).max(1);
         if self.page > last {
             return Err(Error::InvalidPage);
         }
@@ -153,7 +191,7 @@ impl PageRequest {
             format!(
                 "{}{path}?{}",
                 base_url.unwrap_or_default(),
-                query.with_page(page, self.page_size)
+                query.with_page(page, size)
             )
         };
         Ok(Page {
@@ -254,11 +292,20 @@ mod tests {
         );
         for bad in [
             "page=0",
+            "page=000",
             "page=-1",
             "page=abc",
             "page_size=0",
             "page_size=x",
             "page=1.5",
+            "page=1e3",
+            "page=%201",
+            "page=1%20",
+            "page=+1",
+            "page=",
+            "page=%EF%BC%91",
+            "page_size=-5",
+            "page_size=",
         ] {
             assert!(
                 matches!(
@@ -268,6 +315,109 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn numbers_too_large_for_any_page_are_still_pages() {
+        for (raw, page) in [
+            ("page=18446744073709551615", u64::MAX),
+            ("page=18446744073709551616", u64::MAX),
+            ("page=99999999999999999999999999999999999999", u64::MAX),
+            ("page=100000000000000000", 100_000_000_000_000_000),
+            ("page=0001", 1),
+        ] {
+            assert_eq!(
+                Query::parse(Some(raw)).page_request().unwrap().page,
+                page,
+                "{raw}"
+            );
+        }
+        let size = |raw: &str| Query::parse(Some(raw)).page_request().unwrap().page_size;
+        assert_eq!(size("page_size=18446744073709551615"), MAX_PAGE_SIZE);
+        assert_eq!(
+            size("page_size=123456789012345678901234567890"),
+            MAX_PAGE_SIZE
+        );
+    }
+
+    #[test]
+    fn offsets_fit_the_databases_whatever_the_page() {
+        let limit_i64 = u64::try_from(i64::MAX).unwrap();
+        for page in [
+            u64::MAX,
+            u64::MAX / 2,
+            100_000_000_000_000_000,
+            92_233_720_368_547_759,
+        ] {
+            for page_size in [1, 7, 20, MAX_PAGE_SIZE] {
+                let request = PageRequest { page, page_size };
+                assert!(request.offset() <= MAX_OFFSET, "{request:?}");
+                assert!(
+                    request.offset() + request.limit() <= limit_i64,
+                    "{request:?}"
+                );
+            }
+        }
+        // Real pages keep their exact offset.
+        let request = PageRequest {
+            page: 3,
+            page_size: 20,
+        };
+        assert_eq!((request.offset(), request.limit()), (40, 20));
+        // A request built by hand with a page size out of range is brought back into it
+        // rather than dividing by zero.
+        let odd = PageRequest {
+            page: 1,
+            page_size: 0,
+        };
+        assert_eq!(odd.limit(), 1);
+        assert!(odd
+            .into_page::<u8>(0, vec![], "/r", &Query::parse(None), None)
+            .is_ok());
+    }
+
+    #[test]
+    fn pages_past_any_listing_are_invalid_pages() {
+        let q = Query::parse(None);
+        for page in [u64::MAX, 100_000_000_000_000_000] {
+            let request = PageRequest {
+                page,
+                page_size: 100,
+            };
+            for count in [0, 1, 12_345, u64::try_from(i64::MAX).unwrap()] {
+                assert!(
+                    matches!(
+                        request.into_page::<u8>(count, vec![], "/r", &q, None),
+                        Err(Error::InvalidPage)
+                    ),
+                    "page {page}, count {count}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_nul_in_any_parameter_is_refused_by_name() {
+        let fields = |raw: &str| match Query::parse(Some(raw)).page_request() {
+            Err(Error::Validation(errors)) => serde_json::to_value(&errors).unwrap(),
+            other => panic!("{raw}: {other:?}"),
+        };
+        let errors = fields("search=a%00b&kind=note&page=1");
+        assert_eq!(
+            errors,
+            serde_json::json!({"search": [crate::text::NUL_MESSAGE]})
+        );
+        let errors = fields("page=1%00&junk%00=x&tag=ok&tag=%00");
+        assert_eq!(
+            errors["page"],
+            serde_json::json!([crate::text::NUL_MESSAGE])
+        );
+        assert_eq!(
+            errors["junk\0"],
+            serde_json::json!([crate::text::NUL_MESSAGE])
+        );
+        assert_eq!(errors["tag"], serde_json::json!([crate::text::NUL_MESSAGE]));
+        assert!(Query::parse(Some("search=%01%1b")).page_request().is_ok());
     }
 
     #[test]

@@ -84,7 +84,7 @@ pub fn decode_json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -
 ///
 /// # Errors
 /// [`Error::Parse`] for bytes that are not JSON at all; [`Error::Validation`] naming the field
-/// for wrong types, missing, unknown or `null` fields.
+/// for wrong types, missing, unknown or `null` fields, and for strings holding a NUL.
 pub fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     // Every body of the contract is an object; say so plainly for valid JSON of another shape
     // (serde would otherwise accept `[..]` for structs or report a confusing path).
@@ -97,6 +97,15 @@ pub fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
             )),
             Err(error) => Err(Error::Parse(format!("JSON parse error - {error}"))),
         };
+    }
+    // A NUL can only arrive as `\u0000`; such a body is read once more to name the fields
+    // holding one, which are refused whatever type they decode into (see `crate::text`).
+    if crate::text::may_hold_nul(body) {
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+            let mut errors = FieldErrors::new();
+            crate::text::nul_fields(&value, &mut errors);
+            errors.into_result()?;
+        }
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let result: std::result::Result<T, _> = serde_path_to_error::deserialize(&mut de);
@@ -192,10 +201,10 @@ fn backticked<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
 }
 
 /// Decodes an `application/x-www-form-urlencoded` body into name/value pairs, refusing
-/// unknown and repeated names.
+/// unknown and repeated names, and values holding a NUL (see `crate::text`).
 ///
 /// # Errors
-/// [`Error::Validation`] naming an unknown or repeated field.
+/// [`Error::Validation`] naming an unknown or repeated field, or one holding a NUL.
 pub fn decode_form(body: &[u8], allowed: &[&str]) -> Result<Vec<(String, String)>> {
     let mut pairs: Vec<(String, String)> = Vec::new();
     let mut errors = FieldErrors::new();
@@ -204,6 +213,8 @@ pub fn decode_form(body: &[u8], allowed: &[&str]) -> Result<Vec<(String, String)
             errors.add(name.as_ref(), "Unknown field.");
         } else if pairs.iter().any(|(n, _)| *n == name) {
             errors.add(name.as_ref(), "This field is given more than once.");
+        } else if let Err(message) = crate::text::check_nul(&value) {
+            errors.add(name.as_ref(), message);
         } else {
             pairs.push((name.into_owned(), value.into_owned()));
         }
@@ -390,5 +401,35 @@ mod tests {
         assert!(decode_form(b"a=1&b=2", &["a", "b"]).is_ok());
         assert!(decode_form(b"a=1&c=2", &["a", "b"]).is_err());
         assert!(decode_form(b"a=1&a=2", &["a", "b"]).is_err());
+    }
+
+    #[test]
+    fn a_nul_in_any_string_names_its_field() {
+        let nul = crate::text::NUL_MESSAGE;
+        for (body, field) in [
+            (&br#"{"title":"a\u0000b","count":1}"#[..], "title"),
+            (
+                br#"{"title":"\u0000","count":"not even a number"}"#,
+                "title",
+            ),
+            (br#"{"title":"a","count":1,"note":"\u0000"}"#, "note"),
+        ] {
+            assert_eq!(
+                field_of(decode_json::<Sample>(body).unwrap_err()),
+                (field.to_string(), nul.to_string()),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        // An escaped backslash followed by the letters is no NUL.
+        let s: Sample = decode_json(br#"{"title":"\\u0000","count":1}"#).unwrap();
+        assert_eq!(s.title, "\\u0000");
+        // The form variant, percent-encoded or raw.
+        for body in [&b"a=x%00y&b=2"[..], b"a=\0&b=2"] {
+            assert_eq!(
+                field_of(decode_form(body, &["a", "b"]).unwrap_err()),
+                ("a".to_string(), nul.to_string())
+            );
+        }
     }
 }

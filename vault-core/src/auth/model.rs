@@ -152,6 +152,7 @@ impl Password {
     /// # Errors
     /// A human-readable message.
     pub fn parse(raw: &str, username: &str, email: &str) -> Result<Self, String> {
+        crate::text::check_nul(raw)?;
         let len = raw.chars().count();
         if len < 8 {
             return Err(
@@ -193,19 +194,15 @@ impl fmt::Debug for Password {
 /// Display names: at most this many characters.
 pub const DISPLAY_NAME_MAX: usize = 150;
 
-/// Validates a display name (may be empty).
+/// Validates a display name (may be empty): a single line (see [`crate::text`]).
 ///
 /// # Errors
 /// A message when it is too long or has control characters.
 pub fn parse_display_name(raw: &str) -> Result<String, String> {
-    if raw.chars().count() > DISPLAY_NAME_MAX {
-        return Err(format!(
-            "Ensure this field has no more than {DISPLAY_NAME_MAX} characters."
-        ));
+    if crate::text::longer_than(raw, DISPLAY_NAME_MAX) {
+        return Err(crate::text::too_long(DISPLAY_NAME_MAX));
     }
-    if raw.chars().any(char::is_control) {
-        return Err("Control characters are not allowed.".into());
-    }
+    crate::text::check_controls(raw, crate::text::Lines::Single)?;
     Ok(raw.trim().to_string())
 }
 
@@ -577,6 +574,30 @@ mod tests {
         ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn nul_and_control_characters_are_refused() {
+        use crate::text::NUL_MESSAGE;
+        for bad in ["ad\0a", "\0ada", "ada\u{1b}"] {
+            assert!(Username::parse(bad).is_err(), "{bad:?}");
+        }
+        for bad in [
+            "ada\0@example.com",
+            "ada@exam\0ple.com",
+            "ada@example.com\0",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            Password::parse("sturdy-quokka\0-2931", "ada", "ada@example.com").unwrap_err(),
+            NUL_MESSAGE
+        );
+        assert_eq!(parse_display_name("Ada\0").unwrap_err(), NUL_MESSAGE);
+        for bad in ["Ada\nLovelace", "Ada\t", "\u{1b}[31mAda"] {
+            assert!(parse_display_name(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(parse_display_name("  Ada L. ").unwrap(), "Ada L.");
     }
 
     #[test]

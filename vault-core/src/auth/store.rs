@@ -99,7 +99,8 @@ pub trait AuthStore: Send + Sync + 'static {
     /// Stores the refresh token of a new session.
     ///
     /// # Errors
-    /// Database failures (including a user deleted meanwhile).
+    /// [`crate::Error::AuthenticationFailed`] when the user was deleted meanwhile; database
+    /// failures.
     async fn insert_refresh_token(&self, token: &NewRefreshToken) -> Result<()>;
 
     /// Atomically revokes the live token with hash `presented` (if its user is active) and

@@ -252,3 +252,91 @@ pub(crate) fn map_unique(error: sqlx::Error, constraints: &[(&str, &str, &str)])
     }
     Error::from(error)
 }
+
+/// The `detail` of a request refused because the account it acts for no longer exists (the
+/// same words as an access token whose user is gone).
+pub(crate) const OWNER_GONE: &str = "User not found.";
+
+/// Maps a foreign-key violation to [`Error::InvalidAccessToken`] ([`OWNER_GONE`]), anything
+/// else through the usual mapping. Provisional: the store passes the result through
+/// [`owner_settled`], which keeps the 401 only when the owner's row is really gone.
+pub(crate) fn map_foreign_key(error: sqlx::Error) -> Error {
+    if error
+        .as_database_error()
+        .is_some_and(|db| db.is_foreign_key_violation())
+    {
+        Error::InvalidAccessToken(OWNER_GONE)
+    } else {
+        Error::from(error)
+    }
+}
+
+/// An answer of a store that found nothing to act on (`None`, `false`).
+pub(crate) trait Miss {
+    /// Whether nothing was found.
+    fn is_miss(&self) -> bool;
+}
+
+impl<T> Miss for Option<T> {
+    fn is_miss(&self) -> bool {
+        self.is_none()
+    }
+}
+
+impl Miss for bool {
+    fn is_miss(&self) -> bool {
+        !*self
+    }
+}
+
+impl Miss for crate::resources::ResourceRecord {
+    fn is_miss(&self) -> bool {
+        false
+    }
+}
+
+impl Miss for crate::resources::Tag {
+    fn is_miss(&self) -> bool {
+        false
+    }
+}
+
+/// The result of a store call acting for `owner`, settled against the owner's account, for
+/// the seconds in which another instance has deleted it while this one still trusts its
+/// access token (see `AuthConfig::token_state_ttl`):
+///
+/// - a foreign-key violation (see [`map_foreign_key`]) is 401 `token_not_valid` when `owner`
+///   has no `users` row any more, and a server fault otherwise (some other reference broke);
+/// - a miss (nothing of `owner`'s with that id) is 401 when `owner` is gone, and stays a miss
+///   (404) otherwise.
+///
+/// Neither backend names the violated constraint in a way the other shares (SQLite names
+/// none), so the owner's row is looked up instead, after the failed statement, and only on
+/// these paths: a successful write costs nothing more.
+///
+/// # Errors
+/// As `result`, with the cases above; a failure of the lookup itself.
+pub(crate) async fn owner_settled<T: Miss>(
+    db: &Database,
+    owner: uuid::Uuid,
+    result: Result<T>,
+) -> Result<T> {
+    let provisional = matches!(&result, Err(Error::InvalidAccessToken(why)) if *why == OWNER_GONE);
+    let miss = matches!(&result, Ok(value) if value.is_miss());
+    if !provisional && !miss {
+        return result;
+    }
+    let found: Option<(i32,)> = on_pool!(db, pool => {
+        sqlx::query_as("SELECT 1 FROM users WHERE id = $1")
+            .bind(owner)
+            .fetch_optional(pool)
+            .await
+    })?;
+    match (found, result) {
+        (None, _) => Err(Error::InvalidAccessToken(OWNER_GONE)),
+        (Some(_), Err(_)) => Err(Error::Internal(format!(
+            "foreign-key violation acting for existing owner {owner}"
+        ))),
+        (Some(_), ok) => ok,
+    }
+}

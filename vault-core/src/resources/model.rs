@@ -5,6 +5,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::FieldErrors;
+use crate::text::{self, Lines};
 use crate::time::Timestamp;
 use crate::wire::Patch;
 
@@ -18,6 +19,8 @@ pub const TAG_MAX: usize = 50;
 pub const TAGS_PER_RESOURCE_MAX: usize = 20;
 /// Longest URL, in characters.
 pub const URL_MAX: usize = 2048;
+/// Longest `?search=` text of a listing (resources and tags), in characters.
+pub const SEARCH_MAX: usize = 200;
 
 /// What a resource is.
 #[cfg_attr(
@@ -261,44 +264,49 @@ pub struct ResourceChanges {
     pub tags: Option<Vec<String>>,
 }
 
-/// Checks a title.
+/// Checks a title: trimmed, 1–200 characters, a single line (no control characters, see
+/// [`crate::text`]).
 ///
 /// # Errors
-/// A message when empty (after trimming) or too long.
+/// A message when empty (after trimming), too long, or holding a control character.
 pub fn parse_title(raw: &str) -> Result<String, String> {
     let title = raw.trim();
+    text::check_controls(title, Lines::Single)?;
     if title.is_empty() {
         return Err("This field may not be blank.".into());
     }
-    if title.chars().count() > TITLE_MAX {
-        return Err(format!(
-            "Ensure this field has no more than {TITLE_MAX} characters."
-        ));
+    if text::longer_than(title, TITLE_MAX) {
+        return Err(text::too_long(TITLE_MAX));
     }
     Ok(title.to_string())
 }
 
-/// Checks a body.
+/// Checks a body: at most 100,000 characters of multi-line text (tab and line breaks, no other
+/// control characters, see [`crate::text`]).
 ///
 /// # Errors
-/// A message when too long.
+/// A message when too long or holding a refused control character.
 pub fn parse_body(raw: &str) -> Result<String, String> {
-    if raw.chars().count() > BODY_MAX {
-        return Err(format!(
-            "Ensure this field has no more than {BODY_MAX} characters."
-        ));
+    if text::longer_than(raw, BODY_MAX) {
+        return Err(text::too_long(BODY_MAX));
     }
+    text::check_controls(raw, Lines::Multi)?;
     Ok(raw.to_string())
 }
 
-/// Checks a URL: absolute, http or https, with a host.
+/// Checks a URL: absolute, http or https, with a host, at most 2,048 characters, without
+/// whitespace or control characters.
 ///
 /// # Errors
-/// "Enter a valid URL." otherwise.
+/// [`NUL_MESSAGE`](text::NUL_MESSAGE) for a NUL, "Enter a valid URL." otherwise.
 pub fn parse_url(raw: &str) -> Result<String, String> {
     let invalid = || "Enter a valid URL.".to_string();
+    text::check_nul(raw)?;
     let text = raw.trim();
-    if text.is_empty() || text.len() > URL_MAX || text.chars().any(char::is_whitespace) {
+    if text.is_empty()
+        || text::longer_than(text, URL_MAX)
+        || text.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
         return Err(invalid());
     }
     let parsed = url::Url::parse(text).map_err(|_| invalid())?;
@@ -308,36 +316,53 @@ pub fn parse_url(raw: &str) -> Result<String, String> {
     Ok(text.to_string())
 }
 
-/// Normalises one tag name: trimmed, lowercase, 1–50 characters, no control characters.
+/// Normalises one tag name: trimmed, lowercase, 1–50 characters, a single line (no control
+/// characters).
 ///
 /// # Errors
 /// A message naming the problem.
 pub fn parse_tag(raw: &str) -> Result<String, String> {
-    let name = raw.trim().to_lowercase();
-    if name.is_empty() {
+    let trimmed = raw.trim();
+    if trimmed.contains('\0') {
+        return Err(text::NUL_MESSAGE.into());
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err("Tag names may not contain control characters.".into());
+    }
+    if trimmed.is_empty() {
         return Err("Tag names may not be blank.".into());
     }
-    if name.chars().count() > TAG_MAX {
+    // Counted before lowercasing, which may lengthen a name, so that no huge input is
+    // lowercased first.
+    if text::longer_than(trimmed, TAG_MAX) {
         return Err(format!("Tag names have at most {TAG_MAX} characters."));
     }
-    if name.chars().any(char::is_control) {
-        return Err("Tag names may not contain control characters.".into());
+    let name = trimmed.to_lowercase();
+    if text::longer_than(&name, TAG_MAX) {
+        return Err(format!("Tag names have at most {TAG_MAX} characters."));
     }
     Ok(name)
 }
 
-/// Normalises a tag list: each name checked, duplicates merged, sorted, at most 20.
+/// Normalises a tag list: each name checked, duplicates merged, sorted, at most 20. Each
+/// distinct problem is reported once, however many names share it (the answer to a body of
+/// ten thousand bad names stays small).
 pub fn parse_tags(raw: &[String], errors: &mut FieldErrors) -> Option<Vec<String>> {
-    let mut names = Vec::with_capacity(raw.len());
-    let mut ok = true;
+    let mut names = Vec::with_capacity(raw.len().min(TAGS_PER_RESOURCE_MAX + 1));
+    let mut problems: Vec<String> = Vec::new();
     for name in raw {
         match parse_tag(name) {
             Ok(name) => names.push(name),
             Err(message) => {
-                errors.add("tags", message);
-                ok = false;
+                if !problems.contains(&message) {
+                    problems.push(message);
+                }
             }
         }
+    }
+    let mut ok = problems.is_empty();
+    for message in problems {
+        errors.add("tags", message);
     }
     names.sort();
     names.dedup();
@@ -389,5 +414,60 @@ mod tests {
         assert!(parse_title("   ").is_err());
         assert!(parse_title(&"t".repeat(201)).is_err());
         assert!(parse_title(&"é".repeat(200)).is_ok());
+    }
+
+    #[test]
+    fn nul_is_refused_in_every_resource_field() {
+        use crate::text::NUL_MESSAGE;
+        assert_eq!(parse_title("a\0b").unwrap_err(), NUL_MESSAGE);
+        assert_eq!(parse_title("\0").unwrap_err(), NUL_MESSAGE);
+        assert_eq!(parse_body("# a\n\0").unwrap_err(), NUL_MESSAGE);
+        assert_eq!(
+            parse_url("https://example.com/\0").unwrap_err(),
+            NUL_MESSAGE
+        );
+        assert_eq!(parse_tag("ru\0st").unwrap_err(), NUL_MESSAGE);
+    }
+
+    #[test]
+    fn control_characters_follow_the_line_rules() {
+        // Titles and tags are single lines; surrounding whitespace is trimmed first.
+        assert_eq!(parse_title("\tTitle\n").unwrap(), "Title");
+        for bad in ["two\nlines", "tab\there", "\u{1b}[2Jclear", "bell\u{7}"] {
+            assert!(parse_title(bad).is_err(), "{bad:?}");
+            assert!(parse_tag(bad).is_err(), "{bad:?}");
+        }
+        // Bodies are Markdown: tabs and line breaks stay, other controls go.
+        assert_eq!(parse_body("# T\r\n\n\tcode").unwrap(), "# T\r\n\n\tcode");
+        assert!(parse_body("\u{1b}]8;;https://evil\u{7}").is_err());
+        // URLs never hold control characters, even percent-decodable ones are left encoded.
+        assert!(parse_url("https://example.com/\u{7f}").is_err());
+        assert!(parse_url("https://example.com/%00").is_ok());
+    }
+
+    #[test]
+    fn limits_count_characters() {
+        assert!(parse_body(&"é".repeat(BODY_MAX)).is_ok());
+        assert!(parse_body(&"x".repeat(BODY_MAX + 1)).is_err());
+        let long_url = format!("https://example.com/{}", "é".repeat(URL_MAX - 20));
+        assert!(parse_url(&long_url).is_ok());
+        let too_long = format!("https://example.com/{}", "a".repeat(URL_MAX));
+        assert!(parse_url(&too_long).is_err());
+        assert!(parse_tag(&"é".repeat(TAG_MAX)).is_ok());
+        assert!(parse_tag(&"É".repeat(TAG_MAX + 1)).is_err());
+    }
+
+    #[test]
+    fn each_tag_problem_is_reported_once() {
+        let mut errors = FieldErrors::new();
+        let raw: Vec<String> = (0..10_000)
+            .map(|i| if i % 2 == 0 { "".into() } else { "x\0".into() })
+            .collect();
+        assert!(parse_tags(&raw, &mut errors).is_none());
+        assert_eq!(
+            errors.get("tags").map(<[String]>::len),
+            Some(2),
+            "{errors:?}"
+        );
     }
 }

@@ -15,9 +15,6 @@ use crate::page::{Page, Query};
 use crate::principal::Principal;
 use crate::time;
 
-/// Longest `?search=` accepted, in characters.
-const SEARCH_MAX: usize = 200;
-
 /// Resources and tags. Obtain it from [`crate::Vault::resources`].
 pub struct ResourceService {
     store: Arc<dyn ResourceStore>,
@@ -203,42 +200,42 @@ impl ResourceService {
             }
             Err(other) => return Err(other),
         };
+        // A parameter already refused (a NUL in it) is not parsed again.
+        let fresh = |errors: &FieldErrors, name: &str| errors.get(name).is_none();
         let kind = query
             .get("kind")
+            .filter(|_| fresh(&errors, "kind"))
             .and_then(|k| errors.check("kind", ResourceKind::parse(k)));
         let favorite = match query.bool("favorite") {
             Ok(f) => f,
-            Err(Error::Validation(e)) => {
+            Err(Error::Validation(e)) if fresh(&errors, "favorite") => {
                 merge(&mut errors, e);
                 None
             }
+            Err(Error::Validation(_)) => None,
             Err(other) => return Err(other),
         };
         let ordering = query
             .get("ordering")
+            .filter(|_| fresh(&errors, "ordering"))
             .and_then(|o| errors.check("ordering", parse_ordering(o)));
         let mut tags = Vec::new();
-        for raw in query.get_all("tag") {
-            if let Some(tag) = errors.check("tag", parse_tag(raw)) {
-                tags.push(tag);
+        if fresh(&errors, "tag") {
+            let mut problems: Vec<String> = Vec::new();
+            for raw in query.get_all("tag") {
+                match parse_tag(raw) {
+                    Ok(tag) => tags.push(tag),
+                    Err(message) if !problems.contains(&message) => problems.push(message),
+                    Err(_) => {}
+                }
+            }
+            for message in problems {
+                errors.add("tag", message);
             }
         }
         tags.sort();
         tags.dedup();
-        let search = query
-            .get("search")
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string);
-        if search
-            .as_ref()
-            .is_some_and(|s| s.chars().count() > SEARCH_MAX)
-        {
-            errors.add(
-                "search",
-                format!("Ensure this field has no more than {SEARCH_MAX} characters."),
-            );
-        }
+        let search = search_text(query, &mut errors);
         errors.clone().into_result()?;
         let page = page.ok_or(Error::Validation(errors))?;
         let filter = ResourceFilter {
@@ -512,6 +509,23 @@ impl ResourceService {
             tracing::warn!(%error, "clearing the blob garbage queue failed");
         }
     }
+}
+
+/// The `?search=` text of a listing: trimmed, `None` when blank, at most [`SEARCH_MAX`]
+/// characters (a longer one is recorded in `errors`).
+pub(super) fn search_text(query: &Query, errors: &mut FieldErrors) -> Option<String> {
+    let search = query
+        .get("search")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())?;
+    if errors.get("search").is_some() {
+        return None;
+    }
+    if crate::text::longer_than(search, SEARCH_MAX) {
+        errors.add("search", crate::text::too_long(SEARCH_MAX));
+        return None;
+    }
+    Some(search.to_string())
 }
 
 fn merge(into: &mut FieldErrors, from: FieldErrors) {

@@ -2,8 +2,8 @@
 
 use uuid::Uuid;
 
-use super::{owner, parse_id, ResourceService};
-use crate::error::{Error, Result};
+use super::{owner, parse_id, search_text, ResourceService};
+use crate::error::{Error, FieldErrors, Result};
 use crate::ownership::Verb;
 use crate::page::{Page, Query};
 use crate::principal::Principal;
@@ -11,19 +11,25 @@ use crate::resources::model::{parse_tag, Tag, TagInput};
 use crate::time;
 
 impl ResourceService {
-    /// GET /tags: `?search=` (substring of the name) and pagination. Page links point at
-    /// `{api_prefix}/tags`.
+    /// GET /tags: `?search=` (substring of the name, at most
+    /// [`SEARCH_MAX`](crate::resources::SEARCH_MAX) characters) and pagination. Page links
+    /// point at `{api_prefix}/tags`.
     ///
     /// # Errors
-    /// [`Error::Validation`] on bad pagination; [`Error::InvalidPage`].
+    /// [`Error::Validation`] on bad pagination or search text; [`Error::InvalidPage`].
     pub async fn list_tags(&self, caller: &Principal, query: &Query) -> Result<Page<Tag>> {
         let path = format!("{}/tags", self.api_prefix);
         let owner = owner(caller, Verb::Read)?;
-        let page = query.page_request()?;
-        let search = query
-            .get("search")
-            .map(|s| s.trim().to_lowercase())
-            .filter(|s| !s.is_empty());
+        let (page, mut errors) = match query.page_request() {
+            Ok(page) => (Some(page), FieldErrors::new()),
+            Err(Error::Validation(errors)) => (None, errors),
+            Err(other) => return Err(other),
+        };
+        let search = search_text(query, &mut errors).map(|s| s.to_lowercase());
+        let page = match page {
+            Some(page) if errors.is_empty() => page,
+            _ => return Err(Error::Validation(errors)),
+        };
         let (count, tags) = self.store.list_tags(owner, search, page).await?;
         page.into_page(count, tags, &path, query, self.public_base_url.as_deref())
     }

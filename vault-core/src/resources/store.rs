@@ -192,6 +192,11 @@ pub struct RankedIds {
 }
 
 /// Resources and tags of one owner at a time.
+///
+/// Every call that creates an object or names one by id answers
+/// [`crate::Error::InvalidAccessToken`] when `owner`'s account no longer exists (deleted
+/// through another server instance while this one still trusted its access token), rather than
+/// a miss or a broken foreign key.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ResourceStore: Send + Sync + 'static {

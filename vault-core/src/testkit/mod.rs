@@ -431,6 +431,10 @@ macro_rules! __conformance_backend {
                 files_upload_download_replace_delete,
                 file_uploads_are_checked,
                 files_never_outlive_their_rows,
+                page_numbers_past_any_listing_are_invalid_pages,
+                nul_characters_are_refused_by_name_everywhere,
+                control_characters_and_lengths_have_limits,
+                requests_of_an_account_deleted_elsewhere_are_401,
             );
             /// The resources module's scenarios again, without its cache layer.
             mod uncached {
@@ -449,6 +453,8 @@ macro_rules! __conformance_backend {
                     files_upload_download_replace_delete,
                     file_uploads_are_checked,
                     files_never_outlive_their_rows,
+                    page_numbers_past_any_listing_are_invalid_pages,
+                    requests_of_an_account_deleted_elsewhere_are_401,
                 );
             }
         }

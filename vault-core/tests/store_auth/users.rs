@@ -41,6 +41,10 @@ pub(crate) async fn create_user_round_trips_and_logins_are_case_insensitive(
         "ada.lovelace@example.org",
         "lovelace@example.com",
         "",
+        // No stored name holds a NUL; PostgreSQL cannot even be asked.
+        "ada.lovelace\0",
+        "ada.lovelace@example.com\0",
+        "\0",
     ] {
         assert!(
             store

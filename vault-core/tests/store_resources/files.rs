@@ -41,7 +41,13 @@ pub(crate) async fn deleting_the_user_cascades_to_resources_and_tags(ctx: Ctx) {
         .await,
         0
     );
-    assert!(get(&ctx, ada, with_file.id).await.is_none());
+    assert!(
+        matches!(
+            ctx.store.get_resource(ada, with_file.id).await,
+            Err(Error::InvalidAccessToken(_))
+        ),
+        "a deleted owner's object is refused as its token, not merely missing"
+    );
     assert_eq!(list(&ctx, ada, &everything()).await.0, 0);
     assert!(tag_counts(&ctx, ada).await.is_empty());
     assert_eq!(

@@ -37,6 +37,7 @@ mod crud;
 mod files;
 mod fixtures;
 mod listing;
+mod owners;
 mod remembered;
 mod search;
 mod tags;
@@ -46,6 +47,7 @@ use crud::*;
 use files::*;
 use fixtures::*;
 use listing::*;
+use owners::*;
 use remembered::*;
 use search::*;
 use tags::*;
@@ -129,6 +131,7 @@ macro_rules! suite {
                 rename_tag_clash_is_a_conflict_and_resources_follow_the_new_name,
                 delete_tag_detaches_it_from_resources,
                 deleting_the_user_cascades_to_resources_and_tags,
+                every_call_for_a_deleted_owner_is_refused_as_its_token,
                 blob_garbage_queues_keys_of_deleted_and_replaced_files,
             ],
             multi: [

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::auth::{NewRefreshToken, Rotation};
 use crate::db::{on_pool, on_tx, Database, Tx};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::time::Timestamp;
 
 const INSERT_TOKEN: &str = "INSERT INTO refresh_tokens \
@@ -57,7 +57,9 @@ pub(super) async fn insert_in(tx: &mut Tx, token: &NewRefreshToken) -> Result<()
     Ok(())
 }
 
-/// Inserts a refresh-token row on its own.
+/// Inserts a refresh-token row on its own (a login's new session). A user deleted since the
+/// login found them breaks the foreign key: the login then fails as for any account that does
+/// not exist, [`Error::AuthenticationFailed`], not as a server fault.
 pub(super) async fn insert(db: &Database, token: &NewRefreshToken) -> Result<()> {
     on_pool!(db, pool => {
         sqlx::query(INSERT_TOKEN)
@@ -70,8 +72,17 @@ pub(super) async fn insert(db: &Database, token: &NewRefreshToken) -> Result<()>
             .execute(pool)
             .await
             .map(drop)
-    })?;
-    Ok(())
+    })
+    .map_err(|error| {
+        if error
+            .as_database_error()
+            .is_some_and(|db| db.is_foreign_key_violation())
+        {
+            Error::AuthenticationFailed
+        } else {
+            Error::from(error)
+        }
+    })
 }
 
 /// Revokes every live session of a user inside a transaction.

@@ -83,6 +83,11 @@ pub(super) async fn by_id(db: &Database, id: Uuid) -> Result<Option<UserRecord>>
 
 /// The user whose username or email is `login`, case-insensitively.
 pub(super) async fn by_login(db: &Database, login: &str) -> Result<Option<UserRecord>> {
+    if login.contains('\0') {
+        // No stored name holds a NUL (registration refuses it), and PostgreSQL would refuse
+        // the statement rather than find nothing: answer for it, on both databases.
+        return Ok(None);
+    }
     // Usernames cannot contain '@', so the form of the login says which index to use.
     let sql = if login.contains('@') {
         USER_BY_EMAIL

@@ -5,6 +5,10 @@
 //!
 //! The store remembers nothing between calls; [`crate::resources::CachingResourceStore`] is
 //! the layer that does, in front of it.
+//!
+//! Every call naming one object or creating one is settled against the owner's account (see
+//! [`super::owner_settled`]): for an owner deleted through another instance, it is 401
+//! `token_not_valid`, never a 404 for the missing row or a 500 for the broken foreign key.
 
 mod files;
 mod list;
@@ -15,7 +19,7 @@ mod write;
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use super::{Database, Dialect};
+use super::{owner_settled, Database, Dialect};
 use crate::error::Result;
 use crate::page::PageRequest;
 use crate::resources::{
@@ -92,11 +96,13 @@ impl ResourceStore for SqlResourceStore {
         tags: &[String],
         now: Timestamp,
     ) -> Result<ResourceRecord> {
-        write::create(&self.db, owner, id, fields, tags, now).await
+        let created = write::create(&self.db, owner, id, fields, tags, now).await;
+        owner_settled(&self.db, owner, created).await
     }
 
     async fn get_resource(&self, owner: Uuid, id: Uuid) -> Result<Option<ResourceRecord>> {
-        write::get(&self.db, owner, id).await
+        let found = write::get(&self.db, owner, id).await;
+        owner_settled(&self.db, owner, found).await
     }
 
     async fn replace_resource(
@@ -107,7 +113,8 @@ impl ResourceStore for SqlResourceStore {
         tags: &[String],
         now: Timestamp,
     ) -> Result<Option<ResourceRecord>> {
-        write::replace(&self.db, owner, id, fields, tags, now).await
+        let replaced = write::replace(&self.db, owner, id, fields, tags, now).await;
+        owner_settled(&self.db, owner, replaced).await
     }
 
     async fn patch_resource(
@@ -117,11 +124,13 @@ impl ResourceStore for SqlResourceStore {
         changes: &ResourceChanges,
         now: Timestamp,
     ) -> Result<Option<ResourceRecord>> {
-        write::patch(&self.db, owner, id, changes, now).await
+        let patched = write::patch(&self.db, owner, id, changes, now).await;
+        owner_settled(&self.db, owner, patched).await
     }
 
     async fn delete_resource(&self, owner: Uuid, id: Uuid) -> Result<bool> {
-        write::delete(&self.db, owner, id).await
+        let deleted = write::delete(&self.db, owner, id).await;
+        owner_settled(&self.db, owner, deleted).await
     }
 
     async fn list_page(
@@ -171,11 +180,13 @@ impl ResourceStore for SqlResourceStore {
         file: &FileColumns,
         now: Timestamp,
     ) -> Result<Option<ResourceRecord>> {
-        files::set(&self.db, owner, id, file, now).await
+        let set = files::set(&self.db, owner, id, file, now).await;
+        owner_settled(&self.db, owner, set).await
     }
 
     async fn clear_file(&self, owner: Uuid, id: Uuid, now: Timestamp) -> Result<Option<bool>> {
-        files::clear(&self.db, owner, id, now).await
+        let cleared = files::clear(&self.db, owner, id, now).await;
+        owner_settled(&self.db, owner, cleared).await
     }
 
     async fn blob_garbage(&self, limit: i64) -> Result<Vec<String>> {
@@ -200,19 +211,23 @@ impl ResourceStore for SqlResourceStore {
     }
 
     async fn create_tag(&self, owner: Uuid, id: Uuid, name: &str, now: Timestamp) -> Result<Tag> {
-        tags::create(&self.db, owner, id, name, now).await
+        let created = tags::create(&self.db, owner, id, name, now).await;
+        owner_settled(&self.db, owner, created).await
     }
 
     async fn get_tag(&self, owner: Uuid, id: Uuid) -> Result<Option<Tag>> {
-        tags::get(&self.db, owner, id).await
+        let found = tags::get(&self.db, owner, id).await;
+        owner_settled(&self.db, owner, found).await
     }
 
     async fn rename_tag(&self, owner: Uuid, id: Uuid, name: &str) -> Result<Option<Tag>> {
-        tags::rename(&self.db, owner, id, name).await
+        let renamed = tags::rename(&self.db, owner, id, name).await;
+        owner_settled(&self.db, owner, renamed).await
     }
 
     async fn delete_tag(&self, owner: Uuid, id: Uuid) -> Result<bool> {
-        tags::delete(&self.db, owner, id).await
+        let deleted = tags::delete(&self.db, owner, id).await;
+        owner_settled(&self.db, owner, deleted).await
     }
 }
 

@@ -5,7 +5,7 @@ use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use super::BUMP_VERSION;
-use crate::db::{map_unique, on_pool, on_tx, Database, Tx};
+use crate::db::{map_foreign_key, map_unique, on_pool, on_tx, Database, Tx};
 use crate::error::Result;
 use crate::page::PageRequest;
 use crate::resources::Tag;
@@ -81,7 +81,8 @@ pub(super) async fn list(
     Ok((total.unsigned_abs(), tags))
 }
 
-/// Creates a tag; a clash of names is a conflict on `name`.
+/// Creates a tag; a clash of names is a conflict on `name` (a missing owner, see
+/// [`map_foreign_key`]).
 pub(super) async fn create(
     db: &Database,
     owner: Uuid,
@@ -98,7 +99,15 @@ pub(super) async fn create(
             .fetch_one(pool)
             .await
     })
-    .map_err(|e| map_unique(e, TAG_UNIQUE))
+    .map_err(|e| {
+        if e.as_database_error()
+            .is_some_and(|db| db.is_foreign_key_violation())
+        {
+            map_foreign_key(e)
+        } else {
+            map_unique(e, TAG_UNIQUE)
+        }
+    })
 }
 
 /// One tag of `owner`.

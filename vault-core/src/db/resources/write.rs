@@ -3,7 +3,7 @@
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-use crate::db::{on_pool, on_tx, Database, Tx};
+use crate::db::{map_foreign_key, on_pool, on_tx, Database, Tx};
 use crate::error::{Error, Result};
 use crate::resources::{ResourceChanges, ResourceFields, ResourceRecord};
 use crate::time::Timestamp;
@@ -24,7 +24,8 @@ pub(super) const GET_RESOURCE: &str = "SELECT r.id, r.kind, r.title, r.body, r.u
 const DELETE_RESOURCE: &str = "DELETE FROM resources WHERE id = $1 AND owner_id = $2";
 const UNLINK_TAGS: &str = "DELETE FROM resource_tags WHERE resource_id = $1";
 
-/// A refused `resources_link_needs_url` check as the validation error on `url`.
+/// A refused `resources_link_needs_url` check as the validation error on `url`; a
+/// foreign-key violation as [`map_foreign_key`] does.
 fn link_needs_url(error: sqlx::Error) -> Error {
     let is_check = error.as_database_error().is_some_and(|db| {
         db.is_check_violation() || db.message().contains("resources_link_needs_url")
@@ -32,7 +33,7 @@ fn link_needs_url(error: sqlx::Error) -> Error {
     if is_check {
         Error::field("url", "This field is required for links.")
     } else {
-        Error::from(error)
+        map_foreign_key(error)
     }
 }
 
@@ -74,7 +75,11 @@ async fn set_tags(
         // a concurrent deletion or rename of that tag waits for this link instead of slipping
         // between the insert and the link below.
         insert.push(" ON CONFLICT (owner_id, name) DO UPDATE SET name = excluded.name");
-        insert.build().execute(&mut **conn).await?;
+        insert
+            .build()
+            .execute(&mut **conn)
+            .await
+            .map_err(map_foreign_key)?;
         let mut link = QueryBuilder::new("INSERT INTO resource_tags (resource_id, tag_id) SELECT ");
         link.push_bind(resource)
             .push(", id FROM tags WHERE owner_id = ")

@@ -7,6 +7,7 @@
 mod accounts;
 mod conventions;
 mod files;
+mod hostile_input;
 mod listing;
 mod meta;
 mod ownership;
@@ -20,6 +21,7 @@ mod tokens;
 pub use accounts::*;
 pub use conventions::*;
 pub use files::*;
+pub use hostile_input::*;
 pub use listing::*;
 pub use meta::*;
 pub use ownership::*;
