@@ -90,6 +90,32 @@ impl Email {
     }
 }
 
+/// Passwords presented for checking (login, password change, account deletion): at most this
+/// many characters. Longer than any password the rules accept, so no right password is refused,
+/// while what a client sends to be hashed stays bounded.
+pub const PRESENTED_PASSWORD_MAX: usize = 1024;
+
+/// Checks a password presented for comparison: not blank, at most [`PRESENTED_PASSWORD_MAX`]
+/// characters. Strength rules apply only to new passwords ([`Password::parse`]).
+///
+/// # Errors
+/// A human-readable message when it is blank or too long.
+pub fn check_presented_password(raw: &str) -> Result<(), String> {
+    if raw.is_empty() {
+        return Err("This field may not be blank.".into());
+    }
+    if raw.chars().nth(PRESENTED_PASSWORD_MAX).is_some() {
+        return Err(format!(
+            "Ensure this field has no more than {PRESENTED_PASSWORD_MAX} characters."
+        ));
+    }
+    Ok(())
+}
+
+/// Refresh tokens presented to refresh or log out: at most this many bytes (the ones Vault
+/// issues are 50); a longer one is refused as invalid without being looked up.
+pub const PRESENTED_REFRESH_MAX: usize = 256;
+
 /// Login names: at most this many characters. No account has a longer one (a username has at
 /// most 32, an email at most 254).
 pub const LOGIN_NAME_MAX: usize = 254;

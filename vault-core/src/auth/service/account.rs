@@ -126,6 +126,7 @@ impl AuthService {
         password: &str,
         field: &str,
     ) -> Result<UserRecord> {
+        check_presented_password(password).map_err(|message| Error::field(field, message))?;
         let user = self
             .store
             .user_by_id(principal.user_id)

@@ -161,9 +161,7 @@ impl AuthService {
     async fn login_unthrottled(&self, login: &str, password: &str) -> Result<TokenPair> {
         let mut errors = FieldErrors::new();
         let name = errors.check("username", LoginName::parse(login));
-        if password.is_empty() {
-            errors.add("password", "This field may not be blank.");
-        }
+        errors.check("password", check_presented_password(password));
         let (Some(name), true) = (name, errors.is_empty()) else {
             return Err(Error::Validation(errors));
         };

@@ -41,6 +41,9 @@ impl AuthService {
     }
 
     async fn refresh_unthrottled(&self, refresh: &str) -> Result<TokenPair> {
+        if refresh.len() > PRESENTED_REFRESH_MAX {
+            return Err(Error::InvalidRefreshToken("Token is invalid or expired."));
+        }
         let presented = TokenCodec::hash_refresh(refresh);
         let now = time::now();
         let (new_refresh, new_hash) = TokenCodec::new_refresh()?;
@@ -81,6 +84,9 @@ impl AuthService {
     /// # Errors
     /// [`Error::InvalidRefreshToken`] when the token was never issued.
     pub async fn logout(&self, refresh: &str) -> Result<()> {
+        if refresh.len() > PRESENTED_REFRESH_MAX {
+            return Err(Error::InvalidRefreshToken("Token is invalid or expired."));
+        }
         let hash = TokenCodec::hash_refresh(refresh);
         if self.store.revoke_session_of(&hash, time::now()).await? {
             Ok(())

@@ -535,3 +535,57 @@ async fn names_no_account_can_have_are_never_looked_up() {
     .expect_err("no such account");
     assert!(matches!(error, Error::AuthenticationFailed), "{error:?}");
 }
+
+#[tokio::test]
+async fn overlong_passwords_and_refresh_tokens_are_refused_before_any_count_or_lookup() {
+    let mut throttle = MockThrottle::new();
+    throttle.expect_hit().never();
+    throttle.expect_peek().never();
+    // No store expectations: a lookup panics.
+    let service = service(MockAuthStore::new(), throttle, &config());
+    let long = "p".repeat(PRESENTED_PASSWORD_MAX + 1);
+    let message =
+        format!("Ensure this field has no more than {PRESENTED_PASSWORD_MAX} characters.");
+    let errors = field_errors(
+        service
+            .login("ada", &long, None)
+            .await
+            .expect_err("too long"),
+    );
+    assert_eq!(errors.get("password"), Some(&[message.clone()][..]));
+    let caller = principal(Uuid::now_v7());
+    let errors = field_errors(
+        service
+            .delete_account(
+                &caller,
+                DeleteAccountRequest {
+                    password: long.clone(),
+                },
+            )
+            .await
+            .expect_err("too long"),
+    );
+    assert_eq!(errors.get("password"), Some(&[message.clone()][..]));
+    let errors = field_errors(
+        service
+            .change_password(
+                &caller,
+                ChangePasswordRequest {
+                    current_password: long.clone(),
+                    new_password: "another-sturdy-passphrase".into(),
+                },
+            )
+            .await
+            .expect_err("too long"),
+    );
+    assert_eq!(errors.get("current_password"), Some(&[message][..]));
+    let token = "r".repeat(PRESENTED_REFRESH_MAX + 1);
+    assert!(matches!(
+        service.logout(&token).await,
+        Err(Error::InvalidRefreshToken(_))
+    ));
+    assert!(matches!(
+        service.refresh(&token, None).await,
+        Err(Error::InvalidRefreshToken(_))
+    ));
+}
