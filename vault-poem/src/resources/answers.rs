@@ -246,7 +246,8 @@ pub(crate) enum DeleteTag {
 pub(crate) struct FileBytes(Body);
 
 impl Payload for FileBytes {
-    const CONTENT_TYPE: &'static str = "application/octet-stream";
+    /// Whatever type the file was stored as.
+    const CONTENT_TYPE: &'static str = "*/*";
 
     /// Any bytes: no schema constrains them.
     fn schema_ref() -> MetaSchemaRef {
@@ -257,7 +258,7 @@ impl Payload for FileBytes {
 impl IntoResponse for FileBytes {
     fn into_response(self) -> Response {
         Response::builder()
-            .content_type(Self::CONTENT_TYPE)
+            .content_type("application/octet-stream")
             .body(self.0)
     }
 }
