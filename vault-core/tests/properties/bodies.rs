@@ -18,7 +18,9 @@ use vault_core::testkit::Backend;
 use vault_core::wire::decode_json;
 use vault_core::Error;
 
-use super::{backends, check, fixed_elsewhere, hostile_text, is_client_error, runtime, World};
+use super::{
+    check, fixed_elsewhere, hostile_text, is_client_error, on_both_databases, runtime, World,
+};
 
 /// Any JSON value, a few levels deep, with hostile strings.
 fn json_value() -> impl Strategy<Value = Value> {
@@ -229,14 +231,11 @@ fn token_requests_decode_or_4xx() {
     });
 }
 
-/// Decoded bodies taken on by the services: resources created, patched and replaced, tags
-/// created and renamed, the account changed, registrations and logins: each an answer or a
-/// 4xx problem, never a server error, on SQLite and PostgreSQL alike.
-#[test]
-fn services_answer_decoded_bodies_or_4xx() {
-    for backend in backends() {
-        services_on(backend);
-    }
+on_both_databases! {
+    /// Decoded bodies taken on by the services: resources created, patched and replaced, tags
+    /// created and renamed, the account changed, registrations and logins: each an answer or a
+    /// 4xx problem, never a server error, on SQLite and PostgreSQL alike.
+    services_answer_decoded_bodies_or_4xx => super::services_on;
 }
 
 fn services_on(backend: Backend) {

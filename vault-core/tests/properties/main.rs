@@ -21,7 +21,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
 use vault_core::config::Config;
 use vault_core::page::Query;
-use vault_core::testkit::{insert_user, postgres_url, test_config, Backend, TestDatabase};
+use vault_core::testkit::{insert_user, test_config, Backend, TestDatabase};
 use vault_core::{Error, Principal, Role, Vault};
 
 /// The runner configuration: `cases` unless `PROPTEST_CASES` says otherwise; no failure files.
@@ -56,16 +56,32 @@ pub(crate) fn runtime() -> tokio::runtime::Runtime {
         .expect("a tokio runtime")
 }
 
-/// The backends database properties run on: SQLite, and PostgreSQL when configured.
-pub(crate) fn backends() -> Vec<Backend> {
-    let mut backends = vec![Backend::Sqlite];
-    if postgres_url().is_some() {
-        backends.push(Backend::Postgres);
-    } else {
-        eprintln!("PostgreSQL half skipped: VAULT_TEST_POSTGRES_URL is not set");
-    }
-    backends
+/// One test per database for a property over a database (`fn(Backend)`): `<name>::sqlite`,
+/// and `<name>::postgres`, skipped with a note when `VAULT_TEST_POSTGRES_URL` is not set (so
+/// `cargo test postgres` runs the PostgreSQL halves, as for the other suites).
+macro_rules! on_both_databases {
+    ($($(#[$doc:meta])* $name:ident => $property:path;)*) => {$(
+        $(#[$doc])*
+        mod $name {
+            use vault_core::testkit::{postgres_url, Backend};
+
+            #[test]
+            fn sqlite() {
+                $property(Backend::Sqlite);
+            }
+
+            #[test]
+            fn postgres() {
+                if postgres_url().is_none() {
+                    eprintln!("skipped: VAULT_TEST_POSTGRES_URL is not set");
+                    return;
+                }
+                $property(Backend::Postgres);
+            }
+        }
+    )*};
 }
+pub(crate) use on_both_databases;
 
 /// A vault over a fresh database (blobs in its directory) and one user of it.
 pub(crate) struct World {

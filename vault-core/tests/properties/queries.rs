@@ -7,7 +7,9 @@ use vault_core::page::{PageRequest, Query, MAX_PAGE_SIZE};
 use vault_core::testkit::Backend;
 use vault_core::Error;
 
-use super::{backends, check, fixed_elsewhere, hostile_text, is_client_error, runtime, World};
+use super::{
+    check, fixed_elsewhere, hostile_text, is_client_error, on_both_databases, runtime, World,
+};
 
 /// The parameters list endpoints read, and a few they do not.
 const NAMES: &[&str] = &[
@@ -146,13 +148,10 @@ fn query_pairs(raw: &str) -> String {
         .collect()
 }
 
-/// `GET /resources` and `GET /tags` with any query string, on a database with a few rows:
-/// a page or a 4xx problem, never a server error, on SQLite and PostgreSQL alike.
-#[test]
-fn listings_answer_any_query_string_with_a_page_or_a_4xx() {
-    for backend in backends() {
-        listings_on(backend);
-    }
+on_both_databases! {
+    /// `GET /resources` and `GET /tags` with any query string, on a database with a few rows:
+    /// a page or a 4xx problem, never a server error, on SQLite and PostgreSQL alike.
+    listings_answer_any_query_string_with_a_page_or_a_4xx => super::listings_on;
 }
 
 fn listings_on(backend: Backend) {

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use vault_core::testkit::Backend;
 use vault_core::{Database, Error};
 
-use super::{backends, budget, check, hostile_text, is_client_error, runtime, World};
+use super::{budget, check, hostile_text, is_client_error, on_both_databases, runtime, World};
 
 /// The upload limit of these properties: small, so that generated files cross it.
 const MAX_BYTES: u64 = 1024;
@@ -360,11 +360,9 @@ async fn referenced_keys(database: &Database) -> BTreeSet<String> {
     keys.into_iter().collect()
 }
 
-#[test]
-fn uploads_store_a_file_or_answer_4xx_and_leave_no_partial_blob() {
-    for backend in backends() {
-        uploads_on(backend);
-    }
+on_both_databases! {
+    /// Any upload is a stored file or a 4xx, and leaves no blob that no resource points at.
+    uploads_store_a_file_or_answer_4xx_and_leave_no_partial_blob => super::uploads_on;
 }
 
 fn uploads_on(backend: Backend) {
