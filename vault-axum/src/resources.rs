@@ -163,7 +163,7 @@ async fn upload_file(
 #[utoipa::path(get, path = "/resources/{id}/file", tag = "resources", security(("bearer" = []), ("oauth2" = [])),
     params(("id" = String, Path), ("If-None-Match" = Option<String>, Header)),
     responses((status = 200, description = "The bytes, with Content-Type, Content-Length, Content-Disposition and ETag",
-            content_type = "application/octet-stream"),
+            content_type = "*/*"),
         (status = 304, description = "Unchanged since the given ETag"), (status = 401, description = "Not authenticated"),
         (status = 404, description = "No such resource of the caller, or no file")))]
 async fn download_file(

@@ -107,11 +107,16 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
     .flatten()
 }
 
-/// Gives every 4xx/5xx response declared without content the problem+json body, and the
-/// operation the 500 and 503 any request can meet. Handlers declare error statuses by status
-/// and description only, so the body cannot be forgotten or declared differently.
+/// Gives every 4xx/5xx response declared without content the problem+json body, the
+/// operation the 500 and 503 any request can meet, and an operation that reads a body the 413
+/// and 415 every body can meet. Handlers declare error statuses by status and description
+/// only, so the body cannot be forgotten or declared differently.
 fn document_problems(operation: &mut Operation) {
-    for (status, description) in [("500", "Server error"), ("503", "Database unavailable")] {
+    let mut statuses = vec![("500", "Server error"), ("503", "Database unavailable")];
+    if operation.request_body.is_some() {
+        statuses.extend([("413", "Body too large"), ("415", "Unsupported media type")]);
+    }
+    for (status, description) in statuses {
         operation
             .responses
             .responses

@@ -10,6 +10,7 @@ use poem::web::{Data, Path};
 use poem::{get, handler, Endpoint, EndpointExt, IntoResponse, Response, Route};
 use poem_openapi::{LicenseObject, OpenApi, OpenApiService};
 use serde_json::Value;
+use vault_core::error::PROBLEM_JSON;
 use vault_core::{Error, Vault};
 
 use crate::error::{into_poem, ApiError};
@@ -52,11 +53,43 @@ pub fn document(api_prefix: &str) -> String {
             })
             .collect();
     }
+    for operation in doc
+        .get_mut("paths")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        document_body_problems(operation);
+    }
     if let Some(password) = doc.pointer_mut("/components/securitySchemes/oauth2/flows/password") {
         let token_url = format!("{api_prefix}/auth/token");
         *password = serde_json::json!({ "tokenUrl": token_url, "scopes": {} });
     }
     serde_json::to_string(&doc).unwrap_or(spec)
+}
+
+/// Gives an operation that reads a body the 413 and 415 every body can meet (problem+json),
+/// unless it declares them itself: the payload types read bodies for every operation alike.
+fn document_body_problems(operation: &mut Value) {
+    if operation.get("requestBody").is_none() {
+        return;
+    }
+    let Some(responses) = operation
+        .get_mut("responses")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for (status, description) in [("413", "Body too large"), ("415", "Unsupported media type")] {
+        responses.entry(status).or_insert_with(|| {
+            serde_json::json!({
+                "description": description,
+                "content": { PROBLEM_JSON: { "schema": { "$ref": "#/components/schemas/Problem" } } },
+            })
+        });
+    }
 }
 
 /// `/openapi.json` (serving `document`) and the docs page at `/docs`, each with and without a

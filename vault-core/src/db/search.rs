@@ -29,10 +29,19 @@ pub(crate) struct SearchQuery {
 }
 
 /// Splits `text` into lowercase runs of letters and digits.
+///
+/// Lowercased a character at a time, as PostgreSQL's `lower()` does, not with `str`'s
+/// context-dependent rules: a word-final `Σ` stays `σ` (not `ς`), and the combining dot of
+/// `İ` → `i̇` is dropped, so that the words searched for are the words both indexes hold.
 fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
+        .map(|w| {
+            w.chars()
+                .flat_map(char::to_lowercase)
+                .filter(|c| c.is_alphanumeric())
+                .collect()
+        })
         .collect()
 }
 
@@ -120,6 +129,9 @@ impl SearchQuery {
             .join(" or ")
     }
 }
+
+#[cfg(test)]
+mod props;
 
 #[cfg(test)]
 mod tests {

@@ -256,7 +256,8 @@ pub(crate) enum DeleteTag {
 pub(crate) struct FileBytes(Body);
 
 impl Payload for FileBytes {
-    const CONTENT_TYPE: &'static str = "application/octet-stream";
+    /// Whatever type the file was stored as.
+    const CONTENT_TYPE: &'static str = "*/*";
 
     /// Any bytes: no schema constrains them.
     fn schema_ref() -> MetaSchemaRef {
@@ -267,7 +268,7 @@ impl Payload for FileBytes {
 impl IntoResponse for FileBytes {
     fn into_response(self) -> Response {
         Response::builder()
-            .content_type(Self::CONTENT_TYPE)
+            .content_type("application/octet-stream")
             .body(self.0)
     }
 }
