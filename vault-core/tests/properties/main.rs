@@ -20,7 +20,6 @@ use std::fmt::Debug;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
 use vault_core::config::Config;
-use vault_core::page::Query;
 use vault_core::testkit::{insert_user, test_config, Backend, TestDatabase};
 use vault_core::{Error, Principal, Role, Vault};
 
@@ -129,18 +128,6 @@ pub(crate) fn is_client_error(error: &Error) -> Result<(), TestCaseError> {
     prop_assert!(body["code"].is_string(), "{body}");
     prop_assert!(body["detail"].is_string(), "{body}");
     Ok(())
-}
-
-/// Inputs whose answers issue 14 fixes on another branch (its rows 3 and 4): a page whose
-/// offset is past what the databases take (500 on both), a NUL character on PostgreSQL (500).
-/// The database properties skip them so that they guard everything else meanwhile; delete
-/// this function and its callers once those rows are fixed.
-pub(crate) fn fixed_elsewhere(backend: Backend, query: Option<&Query>, text: &str) -> bool {
-    let page_too_far = query
-        .and_then(|q| q.page_request().ok())
-        .is_some_and(|page| page.offset().saturating_add(page.limit()) > i64::MAX.unsigned_abs());
-    let nul = text.contains('\0') || text.contains("\\u0000");
-    page_too_far || (backend == Backend::Postgres && nul)
 }
 
 /// Strings an attacker would try in a text field: arbitrary Unicode (NUL and other control
