@@ -246,7 +246,7 @@ pub struct TokenState {
 }
 
 /// A validated new user, ready to insert.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewUser {
     /// Fresh UUID v7.
     pub id: Uuid,
@@ -306,7 +306,7 @@ pub enum Rotation {
     derive(poem_openapi::Object),
     oai(deny_unknown_fields)
 )]
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// 3–32 characters of `[A-Za-z0-9_.-]`.
@@ -330,7 +330,7 @@ pub struct RegisterRequest {
     derive(poem_openapi::Object),
     oai(deny_unknown_fields)
 )]
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// Username or email.
@@ -345,7 +345,7 @@ pub struct LoginRequest {
     derive(poem_openapi::Object),
     oai(deny_unknown_fields)
 )]
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The refresh token.
@@ -379,7 +379,7 @@ pub struct UpdateMeRequest {
     derive(poem_openapi::Object),
     oai(deny_unknown_fields)
 )]
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     /// The password now in use.
@@ -394,7 +394,7 @@ pub struct ChangePasswordRequest {
     derive(poem_openapi::Object),
     oai(deny_unknown_fields)
 )]
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteAccountRequest {
     /// The account's password, to confirm.
@@ -403,7 +403,7 @@ pub struct DeleteAccountRequest {
 
 /// An access/refresh pair (JSON login, refresh).
 #[cfg_attr(feature = "poem-openapi", derive(poem_openapi::Object))]
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
 pub struct TokenPair {
     /// JWT access token.
     pub access: String,
@@ -418,7 +418,7 @@ pub struct TokenPair {
 
 /// The OAuth2 password-grant answer (form login; what Swagger UI's Authorize reads).
 #[cfg_attr(feature = "poem-openapi", derive(poem_openapi::Object))]
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
 pub struct OAuthTokenResponse {
     /// JWT access token.
     pub access_token: String,
@@ -443,7 +443,7 @@ impl From<TokenPair> for OAuthTokenResponse {
 
 /// POST /auth/register answer.
 #[cfg_attr(feature = "poem-openapi", derive(poem_openapi::Object))]
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Clone, Serialize, ToSchema)]
 pub struct RegisterResponse {
     /// The new user.
     pub user: User,

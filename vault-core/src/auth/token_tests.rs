@@ -164,11 +164,7 @@ fn refuses_every_bent_token() {
         ),
         (
             "crit twice, the last null",
-            forge(
-                r#"{"alg":"HS256","crit":["exp"],"crit":null}"#,
-                &good,
-                &key,
-            ),
+            forge(r#"{"alg":"HS256","crit":["exp"],"crit":null}"#, &good, &key),
         ),
         (
             "crit naming a member it carries",
