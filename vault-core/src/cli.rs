@@ -295,19 +295,67 @@ fn load_or_create(path: &Path) -> Result<(Secret, bool)> {
             Ok((Secret::new(text.into_bytes()), true))
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let text = std::fs::read_to_string(path).map_err(io_error)?;
-            let text = text.trim();
-            if text.len() < 32 {
-                return Err(Error::Config(format!(
-                    "JWT secret file {} holds fewer than 32 bytes",
-                    path.display()
-                )));
-            }
+            let secret = read_existing_secret(path)?;
             tracing::info!(path = %path.display(), "using the JWT secret stored in this file");
-            Ok((Secret::new(text.as_bytes().to_vec()), false))
+            Ok((secret, false))
         }
         Err(e) => Err(io_error(e)),
     }
+}
+
+/// The most bytes a secret file may hold: a generated one has 64, a hand-written one a few
+/// hundred at most. Anything longer is not a secret file.
+const MAX_SECRET_FILE_BYTES: u64 = 4096;
+
+/// Reads the secret file that exists at `path`, refusing one that others may read.
+///
+/// A secret file that group or others can read or write (any of the mode bits `0o077`, as
+/// `0644` from a copy or an editor) is refused rather than used with a warning: whoever can
+/// read it can sign access tokens for any account, and a warning in a log nobody reads keeps
+/// that open. The error says how to fix it (`chmod 600`, or `VAULT_JWT_SECRET`). Mode and
+/// contents come from one open file, so the file cannot be swapped between the check and the
+/// read; it must be a regular file of at most [`MAX_SECRET_FILE_BYTES`].
+fn read_existing_secret(path: &Path) -> Result<Secret> {
+    use std::io::Read as _;
+    let shown = path.display();
+    let io_error = |e: std::io::Error| Error::Config(format!("JWT secret file {shown}: {e}"));
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    let meta = file.metadata().map_err(io_error)?;
+    if !meta.is_file() {
+        return Err(Error::Config(format!(
+            "JWT secret file {shown} is not a regular file"
+        )));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(Error::Config(format!(
+                "JWT secret file {shown} has mode {mode:04o}: group and others may use it, and \
+                 whoever reads it can sign tokens for any account. Run `chmod 600 {shown}` \
+                 (and check who read it), or set VAULT_JWT_SECRET instead"
+            )));
+        }
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_SECRET_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_error)?;
+    if bytes.len() as u64 > MAX_SECRET_FILE_BYTES {
+        return Err(Error::Config(format!(
+            "JWT secret file {shown} is larger than {MAX_SECRET_FILE_BYTES} bytes"
+        )));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::Config(format!("JWT secret file {shown} is not UTF-8 text")))?;
+    let text = text.trim();
+    if text.len() < 32 {
+        return Err(Error::Config(format!(
+            "JWT secret file {shown} holds fewer than 32 bytes"
+        )));
+    }
+    Ok(Secret::new(text.as_bytes().to_vec()))
 }
 
 /// What [`start`] leaves to the server binary.
@@ -624,6 +672,57 @@ mod tests {
             secret_path("postgres://h/db"),
             PathBuf::from("vault.jwt-secret")
         );
+    }
+
+    /// A secret file others may read is refused, with the fix in the message; so is anything
+    /// that is not a small regular text file. Nothing is rewritten.
+    #[cfg(unix)]
+    #[test]
+    fn a_secret_file_others_can_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vault.db.jwt-secret");
+        let secret = load_or_create_secret(&path).unwrap();
+        let set_mode = |mode: u32| {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        };
+        for mode in [0o644, 0o640, 0o604, 0o620, 0o602, 0o610, 0o666, 0o777] {
+            set_mode(mode);
+            let Err(Error::Config(message)) = load_or_create_secret(&path) else {
+                panic!("mode {mode:o} was accepted");
+            };
+            assert!(message.contains(&format!("{mode:04o}")), "{message}");
+            assert!(message.contains("chmod 600"), "{message}");
+            assert!(message.contains("VAULT_JWT_SECRET"), "{message}");
+            assert!(
+                !message.contains(std::str::from_utf8(secret.expose()).unwrap()),
+                "the message shows the secret: {message}"
+            );
+            let mode_now = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode_now, mode, "the file was changed");
+        }
+        // The owner alone, read-write or read-only: used.
+        for mode in [0o600, 0o400] {
+            set_mode(mode);
+            let again = load_or_create_secret(&path).unwrap();
+            assert_eq!(again.expose(), secret.expose(), "mode {mode:o}");
+        }
+        // The same rule on the example servers' path.
+        set_mode(0o644);
+        let url = format!("sqlite://{}", dir.path().join("vault.db").display());
+        assert!(matches!(jwt_secret(env(&[]), &url), Err(Error::Config(_))));
+
+        let big = dir.path().join("big.jwt-secret");
+        std::fs::write(&big, "x".repeat(5000)).unwrap();
+        std::fs::set_permissions(&big, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(matches!(load_or_create_secret(&big), Err(Error::Config(m)) if m.contains("larger")));
+        let binary = dir.path().join("binary.jwt-secret");
+        std::fs::write(&binary, [0xffu8; 40]).unwrap();
+        std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(matches!(load_or_create_secret(&binary), Err(Error::Config(m)) if m.contains("UTF-8")));
+        let directory = dir.path().join("dir.jwt-secret");
+        std::fs::create_dir(&directory).unwrap();
+        assert!(load_or_create_secret(&directory).is_err());
     }
 
     #[test]
