@@ -715,11 +715,15 @@ mod tests {
         let big = dir.path().join("big.jwt-secret");
         std::fs::write(&big, "x".repeat(5000)).unwrap();
         std::fs::set_permissions(&big, std::fs::Permissions::from_mode(0o600)).unwrap();
-        assert!(matches!(load_or_create_secret(&big), Err(Error::Config(m)) if m.contains("larger")));
+        assert!(
+            matches!(load_or_create_secret(&big), Err(Error::Config(m)) if m.contains("larger"))
+        );
         let binary = dir.path().join("binary.jwt-secret");
         std::fs::write(&binary, [0xffu8; 40]).unwrap();
         std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o600)).unwrap();
-        assert!(matches!(load_or_create_secret(&binary), Err(Error::Config(m)) if m.contains("UTF-8")));
+        assert!(
+            matches!(load_or_create_secret(&binary), Err(Error::Config(m)) if m.contains("UTF-8"))
+        );
         let directory = dir.path().join("dir.jwt-secret");
         std::fs::create_dir(&directory).unwrap();
         assert!(load_or_create_secret(&directory).is_err());
