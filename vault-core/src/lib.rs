@@ -32,6 +32,7 @@
 pub mod auth;
 pub mod blob;
 pub mod cli;
+pub mod client_ip;
 pub mod config;
 pub mod db;
 #[cfg(feature = "swagger-ui")]

@@ -410,6 +410,7 @@ macro_rules! __conformance_backend {
                 auth_requests_are_throttled_per_ip,
                 failed_logins_are_throttled_per_account,
                 general_api_limits_per_ip_and_per_user,
+                forwarded_for_entries_cannot_choose_the_throttle_key,
                 openapi_document_describes_the_api,
                 every_documented_route_is_served,
                 docs_page_works_offline,

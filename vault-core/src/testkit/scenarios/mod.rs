@@ -15,6 +15,7 @@ mod resources;
 mod sessions;
 mod throttling;
 mod tokens;
+mod transport;
 
 pub use accounts::*;
 pub use conventions::*;
@@ -27,6 +28,7 @@ pub use resources::*;
 pub use sessions::*;
 pub use throttling::*;
 pub use tokens::*;
+pub use transport::*;
 
 use serde_json::Value;
 
