@@ -6,12 +6,14 @@
 //! |---|---|---|
 //! | `VAULT_BIND` | `127.0.0.1:8000` | address:port to listen on |
 //! | `VAULT_DATABASE_URL` | `sqlite://vault.db` | `sqlite://…` or `postgres://…` |
-//! | `VAULT_JWT_SECRET` | generated, kept in a 0600 file beside the database | HS256 secret, ≥ 32 bytes |
+//! | `VAULT_JWT_SECRET` | generated, kept in a 0600 file beside the database (refused if group or others may read it) | HS256 secret, ≥ 32 bytes |
 //! | `VAULT_THROTTLE_AUTH_IP` | `10/min` | register/token/refresh per client IP |
 //! | `VAULT_THROTTLE_AUTH_USER` | `10/min` | failed logins per account |
 //! | `VAULT_THROTTLE_ANON` | `100/min` | other requests per anonymous IP |
 //! | `VAULT_THROTTLE_USER` | `1000/min` | other requests per user |
-//! | `VAULT_TRUST_FORWARDED_FOR` | `false` | take client IPs from `X-Forwarded-For` (behind a proxy only) |
+//! | `VAULT_TRUST_FORWARDED_FOR` | `false` | take client IPs from the last `X-Forwarded-For` entry (behind a proxy only) |
+//! | `VAULT_HEADER_READ_TIMEOUT` | `10` | seconds a client may take to send a request's headers (also the idle keep-alive time) |
+//! | `VAULT_BODY_IDLE_TIMEOUT` | `30` | seconds a request body may go without bytes before it is answered 408 |
 //! | `VAULT_PUBLIC_URL` | none | public base URL for absolute pagination links |
 //! | `VAULT_UPLOAD_MAX_BYTES` | `26214400` (25 MiB) | largest file upload |
 //! | `VAULT_MAX_CONNECTIONS` | `10` | database connections in the pool (≥ 1) |
@@ -130,6 +132,8 @@ environment (defaults in brackets):
   VAULT_PUBLIC_URL         public base URL for absolute pagination links
   VAULT_TRUST_FORWARDED_FOR
                            client IPs from X-Forwarded-For, behind a proxy only [false]
+  VAULT_HEADER_READ_TIMEOUT, VAULT_BODY_IDLE_TIMEOUT
+                           seconds for a request's headers [10], between body bytes [30]
   VAULT_THROTTLE_AUTH_IP, VAULT_THROTTLE_AUTH_USER, VAULT_THROTTLE_ANON, VAULT_THROTTLE_USER
                            rate limits such as 10/min, or off
   VAULT_MAX_CONNECTIONS    database connections [10]
@@ -181,6 +185,20 @@ pub fn settings_from(var: impl Fn(&str) -> Option<String>) -> Result<Settings> {
     if let Some(flag) = var("VAULT_TRUST_FORWARDED_FOR") {
         config.http.trust_forwarded_for = is_on(&flag);
     }
+    for (name, slot) in [
+        (
+            "VAULT_HEADER_READ_TIMEOUT",
+            &mut config.http.header_read_timeout,
+        ),
+        (
+            "VAULT_BODY_IDLE_TIMEOUT",
+            &mut config.http.body_idle_timeout,
+        ),
+    ] {
+        if let Some(text) = var(name) {
+            *slot = seconds(name, &text)?;
+        }
+    }
     if let Some(flag) = var("VAULT_HASH_PINNED") {
         config.auth.hashing.pinned = is_on(&flag);
     }
@@ -208,6 +226,16 @@ pub fn settings_from(var: impl Fn(&str) -> Option<String>) -> Result<Settings> {
         config,
         secret_file,
     })
+}
+
+/// A timeout variable: whole seconds, at least 1.
+fn seconds(name: &str, text: &str) -> Result<std::time::Duration> {
+    match text.trim().parse::<u64>() {
+        Ok(secs) if secs >= 1 => Ok(std::time::Duration::from_secs(secs)),
+        _ => Err(Error::Config(format!(
+            "{name} {text:?} is not a whole number of seconds (at least 1)"
+        ))),
+    }
 }
 
 /// Whether a flag variable says yes (`1`, `true`, `yes`, `on`); anything else is no.
@@ -520,6 +548,7 @@ pub async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
+    use std::time::Duration;
 
     use super::*;
 
@@ -579,6 +608,8 @@ mod tests {
             "VAULT_ADMIN_PASSWORD",
             "VAULT_DATABASE_URL",
             "VAULT_JWT_SECRET",
+            "VAULT_HEADER_READ_TIMEOUT",
+            "VAULT_BODY_IDLE_TIMEOUT",
             DEFAULT_BIND,
         ] {
             assert!(text.contains(expected), "{expected} missing from:\n{text}");
@@ -628,6 +659,32 @@ mod tests {
         .unwrap();
         assert_eq!(s.bind.port(), 9000);
         assert_eq!(s.config.database.max_connections, 32);
+        assert_eq!(s.config.http.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(s.config.http.body_idle_timeout, Duration::from_secs(30));
+        let timeouts = settings_from(env(&[
+            ("VAULT_JWT_SECRET", &secret),
+            ("VAULT_HEADER_READ_TIMEOUT", "3"),
+            ("VAULT_BODY_IDLE_TIMEOUT", " 120 "),
+        ]))
+        .unwrap();
+        assert_eq!(
+            timeouts.config.http.header_read_timeout,
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            timeouts.config.http.body_idle_timeout,
+            Duration::from_secs(120)
+        );
+        for name in ["VAULT_HEADER_READ_TIMEOUT", "VAULT_BODY_IDLE_TIMEOUT"] {
+            for bad in ["0", "-1", "1.5", "10s", "", "forever"] {
+                let Err(Error::Config(message)) =
+                    settings_from(env(&[("VAULT_JWT_SECRET", &secret), (name, bad)]))
+                else {
+                    panic!("{name}={bad:?} was accepted");
+                };
+                assert!(message.contains(name), "{message}");
+            }
+        }
         for bad in ["0", "many", "-1"] {
             assert!(settings_from(env(&[
                 ("VAULT_JWT_SECRET", &secret),
