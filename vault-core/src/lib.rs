@@ -43,6 +43,8 @@ pub mod page;
 pub mod principal;
 pub mod resources;
 pub mod schema;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod throttle;
 pub mod time;
 mod vault;

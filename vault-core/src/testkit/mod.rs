@@ -38,6 +38,8 @@ pub mod openapi;
 mod request;
 pub mod scenarios;
 pub mod smoke;
+#[cfg(feature = "server")]
+pub mod transport;
 
 use std::future::Future;
 use std::pin::Pin;
