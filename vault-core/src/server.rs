@@ -400,6 +400,84 @@ mod tests {
         StreamBody::new(stream)
     }
 
+    /// A server whose handler answers after `delay`, shut down by the returned sender.
+    async fn slow_server(
+        delay: Duration,
+        grace: Option<Duration>,
+    ) -> (
+        SocketAddr,
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<io::Result<()>>,
+    ) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let mut server =
+            Server::new(listener, &HttpConfig::default()).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+        if let Some(grace) = grace {
+            server = server.with_grace_period(grace);
+        }
+        let served = tokio::spawn(server.run(move |_request, _peer, _timer| async move {
+            tokio::time::sleep(delay).await;
+            Response::new(Full::new(Bytes::from_static(b"done")))
+        }));
+        (addr, stop, served)
+    }
+
+    async fn send_request(addr: SocketAddr) -> tokio::net::TcpStream {
+        use tokio::io::AsyncWriteExt as _;
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+            .await
+            .unwrap();
+        stream
+    }
+
+    /// On the signal the listener closes at once, the request in flight is answered whole, and
+    /// `run` returns once its connection is done.
+    #[tokio::test]
+    async fn graceful_shutdown_finishes_what_is_in_flight_and_refuses_the_rest() {
+        use tokio::io::AsyncReadExt as _;
+        let (addr, stop, served) = slow_server(Duration::from_millis(300), None).await;
+        let mut in_flight = send_request(addr).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        stop.send(()).unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            tokio::net::TcpStream::connect(addr).await.is_err(),
+            "a new connection was accepted after the signal"
+        );
+        let mut answer = String::new();
+        in_flight.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.ends_with("done"), "{answer}");
+        tokio::time::timeout(Duration::from_secs(5), served)
+            .await
+            .expect("run returns once the connection is done")
+            .unwrap()
+            .unwrap();
+    }
+
+    /// A request that outlasts the grace period does not hold the shutdown up.
+    #[tokio::test]
+    async fn the_grace_period_bounds_the_shutdown() {
+        let (addr, stop, served) =
+            slow_server(Duration::from_secs(60), Some(Duration::from_millis(200))).await;
+        let _in_flight = send_request(addr).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let started = std::time::Instant::now();
+        stop.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), served)
+            .await
+            .expect("run returns after the grace period")
+            .unwrap()
+            .unwrap();
+        assert!(started.elapsed() >= Duration::from_millis(200));
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_steady_body_is_never_cut_however_long_it_takes() {
         let timer = BodyTimer::new(Duration::from_millis(100));
