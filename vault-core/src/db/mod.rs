@@ -314,7 +314,8 @@ pub(crate) fn map_unique(error: sqlx::Error, constraints: &[(&str, &str, &str)])
     Error::from(error)
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
+#[cfg(unix)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
 
