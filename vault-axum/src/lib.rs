@@ -185,6 +185,47 @@ pub fn with_layers(router: Router) -> Router {
     router.layer(stack)
 }
 
+/// Serves `app` on `server` ([`vault_core::server::Server`]) until its shutdown signal:
+/// HTTP/1.1 with the header-read and body-idle timeouts of the server's
+/// [`HttpConfig`](vault_core::HttpConfig), each request carrying its client's
+/// `ConnectInfo<SocketAddr>` (so throttling sees client IPs, as with
+/// `into_make_service_with_connect_info`). `axum::serve` has no way to set either timeout:
+/// a host that serves with it instead keeps connections open as long as a client likes,
+/// unless it bounds them itself.
+///
+/// ```no_run
+/// use vault_core::server::Server;
+/// use vault_core::{Config, Secret, Vault};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let vault = Vault::open(Config::new("sqlite://vault.db", Secret::generate(32)?)).await?;
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
+/// let server = Server::new(listener, &vault.config().http)
+///     .with_graceful_shutdown(async { tokio::signal::ctrl_c().await.unwrap_or_default() });
+/// vault_axum::run(server, vault_axum::app(vault)).await?;
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// As [`vault_core::server::Server::run`].
+pub async fn run(server: vault_core::server::Server, app: Router) -> std::io::Result<()> {
+    server
+        .run(move |request, peer, timer| {
+            let mut request = request.map(|body| axum::body::Body::new(timer.wrap(body)));
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+            let answer = tower::ServiceExt::oneshot(app.clone(), request);
+            async move {
+                match answer.await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                }
+            }
+        })
+        .await
+}
+
 /// The `X-Request-Id` of a request or response, empty if absent or not text.
 fn header_request_id(headers: &axum::http::HeaderMap) -> &str {
     headers

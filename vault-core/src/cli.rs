@@ -6,12 +6,14 @@
 //! |---|---|---|
 //! | `VAULT_BIND` | `127.0.0.1:8000` | address:port to listen on |
 //! | `VAULT_DATABASE_URL` | `sqlite://vault.db` | `sqlite://…` or `postgres://…` |
-//! | `VAULT_JWT_SECRET` | generated, kept in a 0600 file beside the database | HS256 secret, ≥ 32 bytes |
+//! | `VAULT_JWT_SECRET` | generated, kept in a 0600 file beside the database (refused if group or others may read it) | HS256 secret, ≥ 32 bytes |
 //! | `VAULT_THROTTLE_AUTH_IP` | `10/min` | register/token/refresh per client IP |
-//! | `VAULT_THROTTLE_AUTH_USER` | `10/min` | failed logins per account |
+//! | `VAULT_THROTTLE_AUTH_USER` | `10/min` | failed logins per login name as typed, wrong current passwords per account |
 //! | `VAULT_THROTTLE_ANON` | `100/min` | other requests per anonymous IP |
 //! | `VAULT_THROTTLE_USER` | `1000/min` | other requests per user |
-//! | `VAULT_TRUST_FORWARDED_FOR` | `false` | take client IPs from `X-Forwarded-For` (behind a proxy only) |
+//! | `VAULT_TRUST_FORWARDED_FOR` | `false` | take client IPs from the last `X-Forwarded-For` entry (behind a proxy only) |
+//! | `VAULT_HEADER_READ_TIMEOUT` | `10` | seconds a client may take to send a request's headers (also the idle keep-alive time) |
+//! | `VAULT_BODY_IDLE_TIMEOUT` | `30` | seconds a request body may go without bytes before it is answered 408 |
 //! | `VAULT_PUBLIC_URL` | none | public base URL for absolute pagination links |
 //! | `VAULT_UPLOAD_MAX_BYTES` | `26214400` (25 MiB) | largest file upload |
 //! | `VAULT_MAX_CONNECTIONS` | `10` | database connections in the pool (≥ 1) |
@@ -130,6 +132,8 @@ environment (defaults in brackets):
   VAULT_PUBLIC_URL         public base URL for absolute pagination links
   VAULT_TRUST_FORWARDED_FOR
                            client IPs from X-Forwarded-For, behind a proxy only [false]
+  VAULT_HEADER_READ_TIMEOUT, VAULT_BODY_IDLE_TIMEOUT
+                           seconds for a request's headers [10], between body bytes [30]
   VAULT_THROTTLE_AUTH_IP, VAULT_THROTTLE_AUTH_USER, VAULT_THROTTLE_ANON, VAULT_THROTTLE_USER
                            rate limits such as 10/min, or off
   VAULT_MAX_CONNECTIONS    database connections [10]
@@ -181,6 +185,20 @@ pub fn settings_from(var: impl Fn(&str) -> Option<String>) -> Result<Settings> {
     if let Some(flag) = var("VAULT_TRUST_FORWARDED_FOR") {
         config.http.trust_forwarded_for = is_on(&flag);
     }
+    for (name, slot) in [
+        (
+            "VAULT_HEADER_READ_TIMEOUT",
+            &mut config.http.header_read_timeout,
+        ),
+        (
+            "VAULT_BODY_IDLE_TIMEOUT",
+            &mut config.http.body_idle_timeout,
+        ),
+    ] {
+        if let Some(text) = var(name) {
+            *slot = seconds(name, &text)?;
+        }
+    }
     if let Some(flag) = var("VAULT_HASH_PINNED") {
         config.auth.hashing.pinned = is_on(&flag);
     }
@@ -208,6 +226,16 @@ pub fn settings_from(var: impl Fn(&str) -> Option<String>) -> Result<Settings> {
         config,
         secret_file,
     })
+}
+
+/// A timeout variable: whole seconds, at least 1.
+fn seconds(name: &str, text: &str) -> Result<std::time::Duration> {
+    match text.trim().parse::<u64>() {
+        Ok(secs) if secs >= 1 => Ok(std::time::Duration::from_secs(secs)),
+        _ => Err(Error::Config(format!(
+            "{name} {text:?} is not a whole number of seconds (at least 1)"
+        ))),
+    }
 }
 
 /// Whether a flag variable says yes (`1`, `true`, `yes`, `on`); anything else is no.
@@ -295,19 +323,67 @@ fn load_or_create(path: &Path) -> Result<(Secret, bool)> {
             Ok((Secret::new(text.into_bytes()), true))
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let text = std::fs::read_to_string(path).map_err(io_error)?;
-            let text = text.trim();
-            if text.len() < 32 {
-                return Err(Error::Config(format!(
-                    "JWT secret file {} holds fewer than 32 bytes",
-                    path.display()
-                )));
-            }
+            let secret = read_existing_secret(path)?;
             tracing::info!(path = %path.display(), "using the JWT secret stored in this file");
-            Ok((Secret::new(text.as_bytes().to_vec()), false))
+            Ok((secret, false))
         }
         Err(e) => Err(io_error(e)),
     }
+}
+
+/// The most bytes a secret file may hold: a generated one has 64, a hand-written one a few
+/// hundred at most. Anything longer is not a secret file.
+const MAX_SECRET_FILE_BYTES: u64 = 4096;
+
+/// Reads the secret file that exists at `path`, refusing one that others may read.
+///
+/// A secret file that group or others can read or write (any of the mode bits `0o077`, as
+/// `0644` from a copy or an editor) is refused rather than used with a warning: whoever can
+/// read it can sign access tokens for any account, and a warning in a log nobody reads keeps
+/// that open. The error says how to fix it (`chmod 600`, or `VAULT_JWT_SECRET`). Mode and
+/// contents come from one open file, so the file cannot be swapped between the check and the
+/// read; it must be a regular file of at most [`MAX_SECRET_FILE_BYTES`].
+fn read_existing_secret(path: &Path) -> Result<Secret> {
+    use std::io::Read as _;
+    let shown = path.display();
+    let io_error = |e: std::io::Error| Error::Config(format!("JWT secret file {shown}: {e}"));
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    let meta = file.metadata().map_err(io_error)?;
+    if !meta.is_file() {
+        return Err(Error::Config(format!(
+            "JWT secret file {shown} is not a regular file"
+        )));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(Error::Config(format!(
+                "JWT secret file {shown} has mode {mode:04o}: group and others may use it, and \
+                 whoever reads it can sign tokens for any account. Run `chmod 600 {shown}` \
+                 (and check who read it), or set VAULT_JWT_SECRET instead"
+            )));
+        }
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_SECRET_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_error)?;
+    if bytes.len() as u64 > MAX_SECRET_FILE_BYTES {
+        return Err(Error::Config(format!(
+            "JWT secret file {shown} is larger than {MAX_SECRET_FILE_BYTES} bytes"
+        )));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::Config(format!("JWT secret file {shown} is not UTF-8 text")))?;
+    let text = text.trim();
+    if text.len() < 32 {
+        return Err(Error::Config(format!(
+            "JWT secret file {shown} holds fewer than 32 bytes"
+        )));
+    }
+    Ok(Secret::new(text.as_bytes().to_vec()))
 }
 
 /// What [`start`] leaves to the server binary.
@@ -472,6 +548,7 @@ pub async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
+    use std::time::Duration;
 
     use super::*;
 
@@ -531,6 +608,8 @@ mod tests {
             "VAULT_ADMIN_PASSWORD",
             "VAULT_DATABASE_URL",
             "VAULT_JWT_SECRET",
+            "VAULT_HEADER_READ_TIMEOUT",
+            "VAULT_BODY_IDLE_TIMEOUT",
             DEFAULT_BIND,
         ] {
             assert!(text.contains(expected), "{expected} missing from:\n{text}");
@@ -580,6 +659,32 @@ mod tests {
         .unwrap();
         assert_eq!(s.bind.port(), 9000);
         assert_eq!(s.config.database.max_connections, 32);
+        assert_eq!(s.config.http.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(s.config.http.body_idle_timeout, Duration::from_secs(30));
+        let timeouts = settings_from(env(&[
+            ("VAULT_JWT_SECRET", &secret),
+            ("VAULT_HEADER_READ_TIMEOUT", "3"),
+            ("VAULT_BODY_IDLE_TIMEOUT", " 120 "),
+        ]))
+        .unwrap();
+        assert_eq!(
+            timeouts.config.http.header_read_timeout,
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            timeouts.config.http.body_idle_timeout,
+            Duration::from_secs(120)
+        );
+        for name in ["VAULT_HEADER_READ_TIMEOUT", "VAULT_BODY_IDLE_TIMEOUT"] {
+            for bad in ["0", "-1", "1.5", "10s", "", "forever"] {
+                let Err(Error::Config(message)) =
+                    settings_from(env(&[("VAULT_JWT_SECRET", &secret), (name, bad)]))
+                else {
+                    panic!("{name}={bad:?} was accepted");
+                };
+                assert!(message.contains(name), "{message}");
+            }
+        }
         for bad in ["0", "many", "-1"] {
             assert!(settings_from(env(&[
                 ("VAULT_JWT_SECRET", &secret),
@@ -624,6 +729,61 @@ mod tests {
             secret_path("postgres://h/db"),
             PathBuf::from("vault.jwt-secret")
         );
+    }
+
+    /// A secret file others may read is refused, with the fix in the message; so is anything
+    /// that is not a small regular text file. Nothing is rewritten.
+    #[cfg(unix)]
+    #[test]
+    fn a_secret_file_others_can_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vault.db.jwt-secret");
+        let secret = load_or_create_secret(&path).unwrap();
+        let set_mode = |mode: u32| {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        };
+        for mode in [0o644, 0o640, 0o604, 0o620, 0o602, 0o610, 0o666, 0o777] {
+            set_mode(mode);
+            let Err(Error::Config(message)) = load_or_create_secret(&path) else {
+                panic!("mode {mode:o} was accepted");
+            };
+            assert!(message.contains(&format!("{mode:04o}")), "{message}");
+            assert!(message.contains("chmod 600"), "{message}");
+            assert!(message.contains("VAULT_JWT_SECRET"), "{message}");
+            assert!(
+                !message.contains(std::str::from_utf8(secret.expose()).unwrap()),
+                "the message shows the secret: {message}"
+            );
+            let mode_now = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode_now, mode, "the file was changed");
+        }
+        // The owner alone, read-write or read-only: used.
+        for mode in [0o600, 0o400] {
+            set_mode(mode);
+            let again = load_or_create_secret(&path).unwrap();
+            assert_eq!(again.expose(), secret.expose(), "mode {mode:o}");
+        }
+        // The same rule on the example servers' path.
+        set_mode(0o644);
+        let url = format!("sqlite://{}", dir.path().join("vault.db").display());
+        assert!(matches!(jwt_secret(env(&[]), &url), Err(Error::Config(_))));
+
+        let big = dir.path().join("big.jwt-secret");
+        std::fs::write(&big, "x".repeat(5000)).unwrap();
+        std::fs::set_permissions(&big, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(
+            matches!(load_or_create_secret(&big), Err(Error::Config(m)) if m.contains("larger"))
+        );
+        let binary = dir.path().join("binary.jwt-secret");
+        std::fs::write(&binary, [0xffu8; 40]).unwrap();
+        std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(
+            matches!(load_or_create_secret(&binary), Err(Error::Config(m)) if m.contains("UTF-8"))
+        );
+        let directory = dir.path().join("dir.jwt-secret");
+        std::fs::create_dir(&directory).unwrap();
+        assert!(load_or_create_secret(&directory).is_err());
     }
 
     #[test]

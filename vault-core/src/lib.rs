@@ -32,6 +32,7 @@
 pub mod auth;
 pub mod blob;
 pub mod cli;
+pub mod client_ip;
 pub mod config;
 pub mod db;
 #[cfg(feature = "swagger-ui")]
@@ -42,6 +43,8 @@ pub mod page;
 pub mod principal;
 pub mod resources;
 pub mod schema;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod text;
 pub mod throttle;
 pub mod time;

@@ -98,6 +98,58 @@ pub fn app(vault: Vault) -> impl Endpoint<Output = poem::Response> {
     with_layers(route.data(vault))
 }
 
+/// Serves `endpoint` on `server` ([`vault_core::server::Server`]) until its shutdown signal:
+/// HTTP/1.1 with the header-read and body-idle timeouts of the server's
+/// [`HttpConfig`](vault_core::HttpConfig), each request carrying its client's address
+/// (`Request::remote_addr`). `poem::Server` cannot set either timeout (its `idle_timeout`
+/// neither ends a connection whose request head is being sent, however slowly, nor a stalled
+/// body), so a host that serves with it keeps connections open as long as a client likes,
+/// unless it bounds them itself.
+///
+/// ```no_run
+/// use vault_core::server::Server;
+/// use vault_core::{Config, Secret, Vault};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let vault = Vault::open(Config::new("sqlite://vault.db", Secret::generate(32)?)).await?;
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
+/// let server = Server::new(listener, &vault.config().http)
+///     .with_graceful_shutdown(async { tokio::signal::ctrl_c().await.unwrap_or_default() })
+///     .with_grace_period(std::time::Duration::from_secs(10));
+/// vault_poem::run(server, vault_poem::app(vault)).await?;
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// As [`vault_core::server::Server::run`].
+pub async fn run<E>(server: vault_core::server::Server, endpoint: E) -> std::io::Result<()>
+where
+    E: IntoEndpoint,
+    E::Endpoint: 'static,
+{
+    use http_body_util::combinators::BoxBody;
+    use poem::web::{LocalAddr, RemoteAddr};
+    use poem::Addr;
+
+    let local = LocalAddr(
+        server
+            .local_addr()
+            .map_or(Addr::Custom("tcp", "".into()), Addr::SocketAddr),
+    );
+    let endpoint = std::sync::Arc::new(endpoint.into_endpoint());
+    server
+        .run(move |request, peer, timer| {
+            let remote = RemoteAddr(Addr::SocketAddr(peer));
+            let scheme = http::uri::Scheme::HTTP;
+            let mut request = poem::Request::from((request, local.clone(), remote, scheme));
+            let body: BoxBody<bytes::Bytes, std::io::Error> = request.take_body().into();
+            request.set_body(poem::Body::from(BoxBody::new(timer.wrap(body))));
+            let endpoint = std::sync::Arc::clone(&endpoint);
+            async move { http::Response::<BoxBody<_, _>>::from(endpoint.get_response(request).await) }
+        })
+        .await
+}
+
 /// Adds the cross-cutting behaviour [`app`] uses to a host's endpoint, for the host's own
 /// routes as much as Vault's. Apply it to the whole app.
 ///

@@ -5,10 +5,10 @@
 //! creates an administrator (password from `VAULT_ADMIN_PASSWORD`, typed without echo, or one
 //! line of piped stdin). Exit codes: 0 done, 1 failed, 2 wrong command line.
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use vault_core::cli::{self, Start};
+use vault_core::server::Server;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -46,10 +46,12 @@ async fn main() -> ExitCode {
             "listening on http://{addr} (docs at http://{addr}/api/docs)"
         );
     }
-    let app = vault_axum::app(vault.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(cli::shutdown_signal())
-        .await;
+    // Vault's server loop rather than `axum::serve`: it bounds how long a client may take over
+    // a request's headers and between a body's bytes (`VAULT_HEADER_READ_TIMEOUT`,
+    // `VAULT_BODY_IDLE_TIMEOUT`), which `axum::serve` cannot.
+    let server =
+        Server::new(listener, &vault.config().http).with_graceful_shutdown(cli::shutdown_signal());
+    let served = vault_axum::run(server, vault_axum::app(vault.clone())).await;
     vault.database().close().await;
     match served {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,8 +8,8 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use poem::listener::{Acceptor, Listener, TcpListener};
 use vault_core::cli::{self, Start};
+use vault_core::server::Server;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -34,30 +34,26 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let acceptor = match TcpListener::bind(bind).into_acceptor().await {
-        Ok(acceptor) => acceptor,
+    let listener = match tokio::net::TcpListener::bind(bind).await {
+        Ok(listener) => listener,
         Err(error) => {
             eprintln!("error: cannot listen on {bind}: {error}");
             return ExitCode::FAILURE;
         }
     };
-    for addr in acceptor
-        .local_addr()
-        .iter()
-        .filter_map(|a| a.as_socket_addr().copied())
-    {
+    if let Ok(addr) = listener.local_addr() {
         tracing::info!(
             backend = vault.database().backend_name(),
             "listening on http://{addr} (docs at http://{addr}/api/docs)"
         );
     }
-    let served = poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(
-            vault_poem::app(vault.clone()),
-            cli::shutdown_signal(),
-            Some(Duration::from_secs(10)),
-        )
-        .await;
+    // Vault's server loop rather than `poem::Server`: it bounds how long a client may take
+    // over a request's headers and between a body's bytes (`VAULT_HEADER_READ_TIMEOUT`,
+    // `VAULT_BODY_IDLE_TIMEOUT`), which `poem::Server` cannot.
+    let server = Server::new(listener, &vault.config().http)
+        .with_graceful_shutdown(cli::shutdown_signal())
+        .with_grace_period(Duration::from_secs(10));
+    let served = vault_poem::run(server, vault_poem::app(vault.clone())).await;
     vault.database().close().await;
     match served {
         Ok(()) => ExitCode::SUCCESS,

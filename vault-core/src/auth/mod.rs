@@ -3,6 +3,7 @@
 
 pub mod model;
 pub mod password;
+mod redact;
 mod service;
 pub mod store;
 pub mod token;

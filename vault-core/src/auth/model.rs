@@ -319,7 +319,7 @@ pub struct TokenState {
 }
 
 /// A validated new user, ready to insert.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewUser {
     /// Fresh UUID v7.
     pub id: Uuid,
@@ -379,7 +379,7 @@ pub enum Rotation {
     derive(poem_openapi::Object),
     oai(deny_unknown_fields)
 )]
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// 3–32 characters of `[A-Za-z0-9_.-]`.
@@ -403,7 +403,7 @@ pub struct RegisterRequest {
     derive(poem_openapi::Object),
     oai(deny_unknown_fields)
 )]
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// Username or email.
@@ -418,7 +418,7 @@ pub struct LoginRequest {
     derive(poem_openapi::Object),
     oai(deny_unknown_fields)
 )]
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The refresh token.
@@ -452,7 +452,7 @@ pub struct UpdateMeRequest {
     derive(poem_openapi::Object),
     oai(deny_unknown_fields)
 )]
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     /// The password now in use.
@@ -467,7 +467,7 @@ pub struct ChangePasswordRequest {
     derive(poem_openapi::Object),
     oai(deny_unknown_fields)
 )]
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteAccountRequest {
     /// The account's password, to confirm.
@@ -476,7 +476,7 @@ pub struct DeleteAccountRequest {
 
 /// An access/refresh pair (JSON login, refresh).
 #[cfg_attr(feature = "poem-openapi", derive(poem_openapi::Object))]
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
 pub struct TokenPair {
     /// JWT access token.
     pub access: String,
@@ -491,7 +491,7 @@ pub struct TokenPair {
 
 /// The OAuth2 password-grant answer (form login; what Swagger UI's Authorize reads).
 #[cfg_attr(feature = "poem-openapi", derive(poem_openapi::Object))]
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
 pub struct OAuthTokenResponse {
     /// JWT access token.
     pub access_token: String,
@@ -516,7 +516,7 @@ impl From<TokenPair> for OAuthTokenResponse {
 
 /// POST /auth/register answer.
 #[cfg_attr(feature = "poem-openapi", derive(poem_openapi::Object))]
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Clone, Serialize, ToSchema)]
 pub struct RegisterResponse {
     /// The new user.
     pub user: User,

@@ -232,7 +232,7 @@ impl TokenCodec {
                 ErrorKind::ExpiredSignature => EXPIRED,
                 _ => INVALID,
             })?;
-        if data.header.crit.is_some() {
+        if data.header.crit.is_some() || names_crit(token) {
             return Err(INVALID);
         }
         let claims = data.claims;
@@ -278,6 +278,22 @@ impl TokenCodec {
     pub fn hash_refresh(token: &str) -> Vec<u8> {
         Sha256::digest(token.as_bytes()).to_vec()
     }
+}
+
+/// Whether the JOSE header of `token` (which `jsonwebtoken` already decoded) has a `crit`
+/// member at all, whatever its value. The crate reads `"crit": null`, or a `crit` repeated with
+/// `null` last, as no `crit`; RFC 7515 §4.1.11 allows only a non-empty list, and a header
+/// that says anything else under that name is refused, not read as silent. A header that does
+/// not decode here counts as naming it (it cannot happen after the crate decoded it).
+fn names_crit(token: &str) -> bool {
+    let Some(header) = token.split('.').next() else {
+        return true;
+    };
+    let Ok(json) = URL_SAFE_NO_PAD.decode(header) else {
+        return true;
+    };
+    serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&json)
+        .map_or(true, |members| members.contains_key("crit"))
 }
 
 /// A duration in whole seconds, as JWT claims count time, saturating.

@@ -156,6 +156,20 @@ fn refuses_every_bent_token() {
             "crit not a list",
             forge(r#"{"alg":"HS256","crit":1}"#, &good, &key),
         ),
+        // RFC 7515 §4.1.11: `crit`, when present, is a non-empty list; a `null` one is a
+        // malformed header, not an absent member.
+        (
+            "crit null",
+            forge(r#"{"alg":"HS256","crit":null}"#, &good, &key),
+        ),
+        (
+            "crit twice, the last null",
+            forge(r#"{"alg":"HS256","crit":["exp"],"crit":null}"#, &good, &key),
+        ),
+        (
+            "crit naming a member it carries",
+            forge(r#"{"alg":"HS256","crit":["b64"],"b64":"x"}"#, &good, &key),
+        ),
         ("header not JSON", forge("HS256", &good, &key)),
         ("header a list", forge(r#"["HS256"]"#, &good, &key)),
         (

@@ -26,6 +26,23 @@ const TMP_DIR: &str = ".tmp";
 const STALE_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 /// Size of the chunks `get` reads.
 const READ_CHUNK: usize = 64 * 1024;
+/// Mode of the directories the store creates: the owner's alone. Users' files are nobody
+/// else's business on a shared machine, and the umask of whoever starts the server is no
+/// guarantee (0644 files are the common default).
+#[cfg(unix)]
+const DIR_MODE: u32 = 0o700;
+/// Mode of the objects the store writes (set on the temporary file, kept by the rename).
+#[cfg(unix)]
+const FILE_MODE: u32 = 0o600;
+
+/// A recursive directory builder creating [`DIR_MODE`] directories.
+fn private_dir_builder() -> std::fs::DirBuilder {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, DIR_MODE);
+    builder
+}
 
 /// Objects as files under a root directory. Right for one instance, or several sharing one
 /// (POSIX) file system.
@@ -36,7 +53,9 @@ pub struct LocalBlobStore {
 }
 
 impl LocalBlobStore {
-    /// A store rooted at `root`, created (with its `.tmp` directory) if missing. Leftover
+    /// A store rooted at `root`, created (with its `.tmp` directory) if missing. Directories
+    /// the store creates are 0700 and the objects it writes 0600 (on Unix); an existing root
+    /// keeps its mode. Leftover
     /// temporary files older than a day, from a crash mid-upload, are removed.
     ///
     /// # Errors
@@ -44,7 +63,7 @@ impl LocalBlobStore {
     pub fn new(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
         let tmp = root.join(TMP_DIR);
-        std::fs::create_dir_all(&tmp).map_err(|e| {
+        private_dir_builder().create(&tmp).map_err(|e| {
             Error::Config(format!(
                 "cannot create blob directory {}: {e}",
                 tmp.display()
@@ -73,12 +92,11 @@ impl LocalBlobStore {
 
     /// Streams `body` into the temporary file at `temp`, durably. Returns the size.
     async fn write_temp(temp: &Path, mut body: BlobStream) -> Result<u64> {
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(temp)
-            .await
-            .map_err(unavailable_if_missing)?;
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        options.mode(FILE_MODE);
+        let mut file = options.open(temp).await.map_err(unavailable_if_missing)?;
         let mut size = 0u64;
         while let Some(chunk) = body.next().await {
             let chunk = chunk?;
@@ -101,7 +119,12 @@ impl BlobStore for LocalBlobStore {
         let outcome = async {
             let size = Self::write_temp(temp.path(), body).await?;
             if let Some(parent) = target.parent() {
-                fs::create_dir_all(parent)
+                let mut builder = fs::DirBuilder::new();
+                builder.recursive(true);
+                #[cfg(unix)]
+                builder.mode(DIR_MODE);
+                builder
+                    .create(parent)
                     .await
                     .map_err(unavailable_if_missing)?;
             }
@@ -433,6 +456,46 @@ mod tests {
         LocalBlobStore::new(dir.path()).unwrap();
         assert!(!old.exists());
         assert!(young.exists());
+    }
+
+    /// Everything the store creates is its owner's alone: the root, `.tmp`, the owners'
+    /// directories (0700) and the objects (0600), whatever the umask would allow.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn created_directories_and_objects_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        let (dir, store) = store();
+        let key = object_key(Uuid::now_v7(), Uuid::now_v7());
+        store
+            .put(
+                &key,
+                stream::iter([Ok(Bytes::from_static(b"private"))]).boxed(),
+            )
+            .await
+            .unwrap();
+        let object = store.root().join(&key);
+        let owner_dir = object.parent().unwrap().to_path_buf();
+        assert_eq!(mode(&object), 0o600, "object");
+        for created in [store.root(), &store.root().join(TMP_DIR), &owner_dir] {
+            assert_eq!(mode(created), 0o700, "{}", created.display());
+        }
+        // A replacement is written anew, with the same mode.
+        store
+            .put(
+                &key,
+                stream::iter([Ok(Bytes::from_static(b"again"))]).boxed(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(mode(&object), 0o600, "replaced object");
+        // An existing root keeps the mode its operator gave it.
+        let shared = dir.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o750)).unwrap();
+        let store = LocalBlobStore::new(&shared).unwrap();
+        assert_eq!(mode(store.root()), 0o750);
+        assert_eq!(mode(&store.root().join(TMP_DIR)), 0o700);
     }
 
     #[test]

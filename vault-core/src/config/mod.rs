@@ -181,6 +181,11 @@ impl Config {
                 "http.api_prefix must be empty or start with '/' and not end with '/'".into(),
             ));
         }
+        if self.http.header_read_timeout.is_zero() || self.http.body_idle_timeout.is_zero() {
+            return Err(Error::Config(
+                "http.header_read_timeout and http.body_idle_timeout must be positive".into(),
+            ));
+        }
         Ok(())
     }
 }
@@ -231,6 +236,12 @@ mod tests {
         for prefix in ["", "/api", "/v1/vault"] {
             assert!(!refused(&|c| c.http.api_prefix = prefix.into()), "{prefix}");
         }
+        assert!(refused(&|c| c.http.header_read_timeout = Duration::ZERO));
+        assert!(refused(&|c| c.http.body_idle_timeout = Duration::ZERO));
+        assert!(!refused(&|c| {
+            c.http.header_read_timeout = Duration::from_millis(1);
+            c.http.body_idle_timeout = Duration::from_millis(1);
+        }));
     }
 
     /// An enabled cache needs a budget; a disabled one needs none.

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// A cache's switch and its byte budget.
 ///
@@ -147,9 +148,22 @@ pub struct HttpConfig {
     pub public_base_url: Option<String>,
     /// Largest JSON body accepted, in bytes. Default 1 MiB.
     pub max_body_bytes: u64,
-    /// Take the client IP from the last `X-Forwarded-For` entry (set only behind a proxy that
-    /// appends it). Default false: the socket's peer address.
+    /// Take the client IP from the last `X-Forwarded-For` entry, the one the proxy appended
+    /// (`ip`, `ip:port`, `[v6]` or `[v6]:port`; see [`crate::client_ip`]). Set it only behind a
+    /// proxy that appends it. Default false: the socket's peer address.
     pub trust_forwarded_for: bool,
+    /// How long a client may take to send a request's head (request line and headers), counted
+    /// from the moment the server starts waiting for it: a new connection, or the end of the
+    /// previous response on a kept-alive one (so it also bounds how long an idle connection is
+    /// kept). Past it the connection is closed without an answer. Applied by the server loop
+    /// of the `server` feature (`vault_core::server`, `vault_axum::run`, `vault_poem::run`);
+    /// a host serving otherwise sets its own. Default 10 s; must be positive.
+    pub header_read_timeout: Duration,
+    /// The longest wait for the next bytes of a request body that is being read; each chunk
+    /// that arrives starts the wait again, so a slow but steady upload is never cut. Past it
+    /// the request is answered 408 (`parse_error`) and its connection closed. Applied by the
+    /// same server loop. Default 30 s; must be positive.
+    pub body_idle_timeout: Duration,
 }
 
 impl Default for HttpConfig {
@@ -159,11 +173,18 @@ impl Default for HttpConfig {
             public_base_url: None,
             max_body_bytes: 1024 * 1024,
             trust_forwarded_for: false,
+            header_read_timeout: Self::DEFAULT_HEADER_READ_TIMEOUT,
+            body_idle_timeout: Self::DEFAULT_BODY_IDLE_TIMEOUT,
         }
     }
 }
 
 impl HttpConfig {
+    /// The default [`Self::header_read_timeout`].
+    pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+    /// The default [`Self::body_idle_timeout`].
+    pub const DEFAULT_BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
     /// With the API mounted under this prefix.
     #[must_use]
     pub fn with_api_prefix(mut self, prefix: impl Into<String>) -> Self {
@@ -189,6 +210,21 @@ impl HttpConfig {
     #[must_use]
     pub fn with_trust_forwarded_for(mut self, trust: bool) -> Self {
         self.trust_forwarded_for = trust;
+        self
+    }
+
+    /// With this much time for a request's head (see [`Self::header_read_timeout`]).
+    #[must_use]
+    pub fn with_header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// With this longest wait between a request body's bytes (see
+    /// [`Self::body_idle_timeout`]).
+    #[must_use]
+    pub fn with_body_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.body_idle_timeout = timeout;
         self
     }
 }

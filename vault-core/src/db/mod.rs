@@ -130,6 +130,9 @@ impl Database {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5))
                 .pragma("mmap_size", "268435456");
+            if let Some(path) = sqlite_file(url, &options) {
+                create_private_file(path)?;
+            }
             let pool = pool_options::<Sqlite>(max_connections)
                 .connect_with(options)
                 .await
@@ -231,6 +234,64 @@ impl Database {
             Self::Sqlite(_) => "sqlite",
             Self::Postgres(_) => "postgres",
         }
+    }
+}
+
+/// The file of a SQLite URL that may create one: `None` for in-memory and read-only databases.
+fn sqlite_file<'o>(url: &str, options: &'o SqliteConnectOptions) -> Option<&'o std::path::Path> {
+    let query = url.split_once('?').map_or("", |(_, query)| query);
+    let mode = url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(name, _)| name == "mode")
+        .last()
+        .map(|(_, value)| value.into_owned());
+    if matches!(mode.as_deref(), Some("memory" | "ro")) {
+        return None;
+    }
+    let path = options.get_filename();
+    // `:memory:` (and sqlx's own name for it), `file:` URIs: SQLite's names, not paths.
+    let name = path.to_string_lossy();
+    if name.is_empty() || name.starts_with(':') || name.starts_with("file:") {
+        return None;
+    }
+    Some(path)
+}
+
+/// Creates the database file at `path` if it does not exist, readable and writable by its
+/// owner only (0600), so the accounts, password hashes and sessions in it are not left
+/// world-readable as SQLite's own default (0644, less the umask) would leave them. SQLite
+/// gives its `-wal` and `-shm` files the mode of the database file, so they are 0600 too. An
+/// existing file is left as it is, with a warning when group or others may read it.
+///
+/// # Errors
+/// [`Error::Config`] when the file cannot be created (a missing directory, no permission).
+fn create_private_file(path: &std::path::Path) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            #[cfg(unix)]
+            if let Ok(meta) = std::fs::metadata(path) {
+                use std::os::unix::fs::PermissionsExt as _;
+                let mode = meta.permissions().mode() & 0o777;
+                if mode & 0o077 != 0 {
+                    tracing::warn!(
+                        path = %path.display(),
+                        mode = format_args!("{mode:04o}"),
+                        "the SQLite database (accounts, password hashes, sessions) may be read \
+                         by group or others; restrict it with chmod 600 (and its -wal and -shm \
+                         files)"
+                    );
+                }
+            }
+            Ok(())
+        }
+        Err(e) => Err(Error::Config(format!(
+            "cannot create the SQLite database {}: {e}",
+            path.display()
+        ))),
     }
 }
 
@@ -338,5 +399,78 @@ pub(crate) async fn owner_settled<T: Miss>(
             "foreign-key violation acting for existing owner {owner}"
         ))),
         (Some(_), ok) => ok,
+    }
+}
+
+#[cfg(test)]
+#[cfg(unix)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(path: &std::path::Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    /// A new database, its write-ahead log and shared-memory index are the owner's alone,
+    /// whatever the umask lets SQLite do by default.
+    #[tokio::test]
+    async fn a_new_sqlite_database_and_its_wal_are_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fresh.db");
+        let database = Database::connect(&format!("sqlite://{}", path.display()), 2)
+            .await
+            .unwrap();
+        database.migrate().await.unwrap();
+        let Database::Sqlite(pool) = &database else {
+            unreachable!()
+        };
+        sqlx::query("CREATE TABLE t (x INTEGER)")
+            .execute(pool)
+            .await
+            .unwrap();
+        let wal = dir.path().join("fresh.db-wal");
+        let shm = dir.path().join("fresh.db-shm");
+        assert!(wal.exists() && shm.exists(), "WAL mode writes both");
+        for file in [&path, &wal, &shm] {
+            assert_eq!(mode(file), 0o600, "{}", file.display());
+        }
+        database.close().await;
+    }
+
+    /// An existing database keeps its mode (a warning says when it is too open); URLs that
+    /// name no file create none.
+    #[tokio::test]
+    async fn existing_and_in_memory_databases_are_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        std::fs::write(&path, b"").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let database = Database::connect(&format!("sqlite://{}", path.display()), 1)
+            .await
+            .unwrap();
+        database.close().await;
+        assert_eq!(mode(&path), 0o640);
+
+        for url in [
+            "sqlite::memory:",
+            "sqlite://:memory:",
+            "sqlite://mem.db?mode=memory",
+        ] {
+            let options = SqliteConnectOptions::from_str(url).unwrap();
+            assert_eq!(sqlite_file(url, &options), None, "{url}");
+        }
+        let url = "sqlite://data/vault.db?mode=rwc";
+        let options = SqliteConnectOptions::from_str(url).unwrap();
+        assert_eq!(
+            sqlite_file(url, &options),
+            Some(std::path::Path::new("data/vault.db"))
+        );
+        let missing = dir.path().join("no-such-dir").join("vault.db");
+        assert!(matches!(
+            Database::connect(&format!("sqlite://{}", missing.display()), 1).await,
+            Err(Error::Config(_))
+        ));
     }
 }

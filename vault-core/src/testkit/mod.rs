@@ -38,6 +38,8 @@ pub mod openapi;
 mod request;
 pub mod scenarios;
 pub mod smoke;
+#[cfg(feature = "server")]
+pub mod transport;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -413,6 +415,7 @@ macro_rules! __conformance_backend {
                 simultaneous_wrong_passwords_get_at_most_the_budget,
                 overlong_login_names_are_refused_before_anything_counts,
                 failed_logins_do_not_reveal_which_names_share_an_account,
+                forwarded_for_entries_cannot_choose_the_throttle_key,
                 openapi_document_describes_the_api,
                 every_documented_route_is_served,
                 docs_page_works_offline,

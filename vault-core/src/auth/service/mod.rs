@@ -101,22 +101,12 @@ impl AuthService {
         &self.tokens
     }
 
-    /// The client IP a request counts against: the socket peer, or with `trust_forwarded_for`
-    /// the last `X-Forwarded-For` entry (the one the trusted proxy appended).
+    /// The client IP of a request: the socket peer, or with `trust_forwarded_for` the last
+    /// `X-Forwarded-For` entry, the one the trusted proxy appended (see
+    /// [`crate::client_ip::client_ip`]). Per-IP budgets count it by its
+    /// [`network`](crate::client_ip::network): an IPv6 client by its `/64`.
     pub fn client_ip(&self, headers: &HeaderMap, peer: Option<IpAddr>) -> Option<IpAddr> {
-        if self.trust_forwarded_for {
-            let forwarded = headers
-                .get_all("x-forwarded-for")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .filter_map(|ip| ip.trim().parse::<IpAddr>().ok())
-                .next_back();
-            if forwarded.is_some() {
-                return forwarded;
-            }
-        }
-        peer
+        crate::client_ip::client_ip(headers, peer, self.trust_forwarded_for)
     }
 
     async fn throttle_ip(&self, ip: Option<IpAddr>) -> Result<()> {
@@ -124,7 +114,7 @@ impl AuthService {
             return Ok(());
         };
         self.throttle
-            .hit(&format!("auth-ip:{ip}"), rate)
+            .hit(&format!("auth-ip:{}", crate::client_ip::network(ip)), rate)
             .await?
             .into_result()
     }
@@ -158,7 +148,7 @@ impl AuthService {
                 .into_result()?,
             (None, _, Some(rate), Some(ip)) => self
                 .throttle
-                .hit(&format!("api-ip:{ip}"), rate)
+                .hit(&format!("api-ip:{}", crate::client_ip::network(ip)), rate)
                 .await?
                 .into_result()?,
             _ => {}

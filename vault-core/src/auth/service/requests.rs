@@ -17,7 +17,6 @@ const PASSWORD_GRANT_FIELDS: &[&str] = &[
 ];
 
 /// A decoded OAuth2 password-grant form (`grant_type=password&username=…&password=…`).
-#[derive(Debug)]
 pub struct PasswordGrant {
     /// Username or email.
     pub username: String,

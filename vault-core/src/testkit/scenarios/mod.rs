@@ -17,6 +17,7 @@ mod sessions;
 mod throttle_attacks;
 mod throttling;
 mod tokens;
+mod transport;
 
 pub use accounts::*;
 pub use conventions::*;
@@ -31,6 +32,7 @@ pub use sessions::*;
 pub use throttle_attacks::*;
 pub use throttling::*;
 pub use tokens::*;
+pub use transport::*;
 
 use serde_json::Value;
 
