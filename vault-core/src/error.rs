@@ -312,9 +312,41 @@ impl From<sqlx::Error> for Error {
             | sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
             | sqlx::Error::WorkerCrashed => Self::Unavailable(error.to_string()),
+            sqlx::Error::Database(ref db) if is_unavailable(db.as_ref()) => {
+                Self::Unavailable(error.to_string())
+            }
             other => Self::Internal(other.to_string()),
         }
     }
+}
+
+/// Whether a database error says that the database is out of reach for now, not that the
+/// statement is wrong, so that the request may succeed if retried shortly (503, not 500).
+fn is_unavailable(error: &dyn sqlx::error::DatabaseError) -> bool {
+    let Some(code) = error.code() else {
+        return false;
+    };
+    if error
+        .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+        .is_some()
+    {
+        is_busy_sqlite(&code)
+    } else {
+        is_unavailable_sqlstate(&code)
+    }
+}
+
+/// PostgreSQL: a connection exception (SQLSTATE class `08`), the server shutting down, crashed
+/// or still starting (`57P01`–`57P03`: every session of a stopped server ends with `57P01`), or
+/// no connection slot free (`53300`).
+fn is_unavailable_sqlstate(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+}
+
+/// SQLite: still busy after the busy timeout (primary result code 5, `SQLITE_BUSY`, and its
+/// extended codes).
+fn is_busy_sqlite(code: &str) -> bool {
+    code.parse::<u32>().is_ok_and(|code| code & 0xff == 5)
 }
 
 /// The stable machine-readable `code` of a problem.
@@ -480,6 +512,25 @@ impl Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn database_states_of_an_unreachable_database_are_unavailable() {
+        for code in ["08006", "08001", "57P01", "57P02", "57P03", "53300"] {
+            assert!(is_unavailable_sqlstate(code), "{code}");
+        }
+        // Wrong statements and violated constraints stay server errors (or are mapped by the
+        // stores): unique and foreign key violations, a syntax error, a NUL byte, a cancel.
+        for code in ["23505", "23503", "42601", "22021", "57014"] {
+            assert!(!is_unavailable_sqlstate(code), "{code}");
+        }
+        for code in ["5", "517", "773"] {
+            assert!(is_busy_sqlite(code), "{code}");
+        }
+        // Constraint violations (plain, unique, foreign key), a locked table, an error.
+        for code in ["19", "2067", "787", "6", "1"] {
+            assert!(!is_busy_sqlite(code), "{code}");
+        }
+    }
 
     #[test]
     fn validation_problem_has_field_errors_and_code() {

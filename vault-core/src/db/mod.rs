@@ -26,8 +26,21 @@ use crate::auth::AuthStore;
 use crate::error::{Error, Result};
 use crate::resources::{CachingResourceStore, ResourceStore};
 
-/// How long to wait for a pooled connection before answering 503.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a SQLite request waits for a pooled connection before answering 503. Writers hold
+/// their connection while they queue for the file's one write lock (up to the busy timeout),
+/// so under write load waits of a second or more are routine.
+const SQLITE_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a PostgreSQL request waits for a pooled connection before answering 503. A pooled
+/// connection is busy for milliseconds; a wait this long means the server is overloaded or
+/// gone — and while it is gone, sqlx retries the refused connection until this deadline, so
+/// it is how long every request then takes. Clients are better told at once (a stopped
+/// database is answered within a second: `benches/faults/outage.sh`).
+const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_millis(750);
+
+/// How long [`Database::connect`] waits for PostgreSQL to accept a first connection: one
+/// started beside the server may still be starting.
+const POSTGRES_STARTUP_WAIT: Duration = Duration::from_secs(5);
 
 /// A pooled connection idle at least this long is pinged before it is handed out; one used
 /// more recently is trusted (see `pool_options`).
@@ -39,10 +52,13 @@ pub const PING_IF_IDLE: Duration = Duration::from_secs(1);
 /// connection that sat idle for [`PING_IF_IDLE`] or longer is pinged; a dead one is then
 /// closed and another taken. A connection that dies within a second of its last use fails the
 /// one statement that finds out, and is replaced.
-fn pool_options<DB: sqlx::Database>(max_connections: u32) -> sqlx::pool::PoolOptions<DB> {
+fn pool_options<DB: sqlx::Database>(
+    max_connections: u32,
+    acquire_timeout: Duration,
+) -> sqlx::pool::PoolOptions<DB> {
     sqlx::pool::PoolOptions::<DB>::new()
         .max_connections(max_connections)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .acquire_timeout(acquire_timeout)
         .test_before_acquire(false)
         .before_acquire(|connection, meta| {
             Box::pin(async move {
@@ -133,7 +149,7 @@ impl Database {
             if let Some(path) = sqlite_file(url, &options) {
                 create_private_file(path)?;
             }
-            let pool = pool_options::<Sqlite>(max_connections)
+            let pool = pool_options::<Sqlite>(max_connections, SQLITE_ACQUIRE_TIMEOUT)
                 .connect_with(options)
                 .await
                 .map_err(|e| Error::Unavailable(e.to_string()))?;
@@ -141,10 +157,17 @@ impl Database {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)
                 .map_err(|e| Error::Config(format!("database URL: {e}")))?;
-            let pool = pool_options::<Postgres>(max_connections)
-                .connect_with(options)
-                .await
-                .map_err(|e| Error::Unavailable(e.to_string()))?;
+            let pool = pool_options::<Postgres>(max_connections, POSTGRES_ACQUIRE_TIMEOUT)
+                .connect_lazy_with(options);
+            // The short acquire timeout is for requests; starting up, wait longer.
+            let deadline = std::time::Instant::now() + POSTGRES_STARTUP_WAIT;
+            loop {
+                match pool.acquire().await {
+                    Ok(_) => break,
+                    Err(sqlx::Error::PoolTimedOut) if std::time::Instant::now() < deadline => {}
+                    Err(e) => return Err(Error::Unavailable(e.to_string())),
+                }
+            }
             Ok(Self::Postgres(pool))
         } else {
             Err(Error::Config(format!(
