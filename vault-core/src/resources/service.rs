@@ -364,7 +364,9 @@ impl ResourceService {
 
     /// PUT /resources/{id}/file: streams the `file` part of a multipart body into the blob
     /// store (size limit enforced while reading, SHA-256 on the way, type sniffed and checked),
-    /// then attaches it, replacing any previous file. Nothing is left behind on failure.
+    /// then attaches it, replacing any previous file. Nothing is left behind on failure, nor
+    /// by a crash: the key is queued for deletion a day ahead before the blob is stored
+    /// ([`ResourceStore::reserve_blob`]) and taken off by the attaching transaction.
     ///
     /// # Errors
     /// [`Error::NotFound`]; [`Error::UnsupportedMediaType`] for a body that is not multipart or
@@ -388,14 +390,25 @@ impl ResourceService {
         let limit = self.limits.max_bytes;
         let part = files::file_part(content_type, body, limit).await?;
         let key = object_key(owner, Uuid::now_v7());
-        let stored = ingest(
+        // Queued for deletion before the blob exists, taken off when it is attached: a crash
+        // in between leaves a key to collect, not an orphan.
+        self.store.reserve_blob(&key).await?;
+        let stored = match ingest(
             self.blobs.as_ref(),
             &key,
             part.declared_type.as_deref(),
             part.body,
             &self.limits,
         )
-        .await?;
+        .await
+        {
+            Ok(stored) => stored,
+            Err(error) => {
+                // Nothing was kept: the reservation has nothing left to guard.
+                self.forget_reservation(&key).await;
+                return Err(error);
+            }
+        };
         let attached = async {
             files::no_more_parts(part.rest, limit).await?;
             let columns = FileColumns {
@@ -417,11 +430,23 @@ impl ResourceService {
                 Ok(self.to_resource(record))
             }
             Err(error) => {
-                if let Err(cleanup) = self.blobs.delete(&stored.key).await {
-                    tracing::warn!(key = %stored.key, %cleanup, "could not delete the blob of a failed upload");
+                match self.blobs.delete(&stored.key).await {
+                    Ok(()) => self.forget_reservation(&stored.key).await,
+                    // Still reserved: collected when the reservation falls due.
+                    Err(cleanup) => {
+                        tracing::warn!(key = %stored.key, %cleanup, "could not delete the blob of a failed upload");
+                    }
                 }
                 Err(error)
             }
+        }
+    }
+
+    /// Takes the key of an upload that stored nothing (or whose blob was deleted again) off the
+    /// deletion queue; should that fail, it falls due in a day and is collected then.
+    async fn forget_reservation(&self, key: &str) {
+        if let Err(error) = self.store.forget_blob_garbage(&[key.to_string()]).await {
+            tracing::warn!(%key, %error, "could not clear the reservation of a failed upload");
         }
     }
 

@@ -70,12 +70,24 @@ async fn a_failed_attach_deletes_the_new_blob() {
     store
         .expect_get_resource()
         .returning(move |_, id| Ok(Some(record(id))));
+    // The key is reserved before any byte is stored.
+    let reserved_in = dir.path().to_path_buf();
+    store.expect_reserve_blob().times(1).returning(move |_| {
+        assert_eq!(walk(&reserved_in), 0, "reserved before the blob is stored");
+        Ok(())
+    });
     // The resource vanished between the check and the attach.
     store
         .expect_set_file()
         .times(1)
         .returning(|_, _, _, _| Ok(None));
     store.expect_blob_garbage().times(0);
+    // The blob deleted again, its reservation is forgotten.
+    store
+        .expect_forget_blob_garbage()
+        .withf(|keys: &[String]| keys.len() == 1)
+        .times(1)
+        .returning(|_| Ok(()));
     let service = ResourceService::new(
         Arc::new(store),
         blobs.clone(),
@@ -91,6 +103,48 @@ async fn a_failed_attach_deletes_the_new_blob() {
     assert!(matches!(error, Error::NotFound), "{error:?}");
     let left: usize = walk(dir.path());
     assert_eq!(left, 0, "the uploaded blob was deleted again");
+}
+
+#[tokio::test]
+async fn a_refused_upload_forgets_its_reservation_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = Arc::new(LocalBlobStore::new(dir.path()).unwrap());
+    let id = Uuid::now_v7();
+    let mut store = MockResourceStore::new();
+    store
+        .expect_get_resource()
+        .returning(move |_, id| Ok(Some(record(id))));
+    let reserved = Arc::new(std::sync::Mutex::new(None::<String>));
+    let remember = Arc::clone(&reserved);
+    store.expect_reserve_blob().times(1).returning(move |key| {
+        *remember.lock().unwrap() = Some(key.to_string());
+        Ok(())
+    });
+    let forgotten = Arc::clone(&reserved);
+    store
+        .expect_forget_blob_garbage()
+        .withf(move |keys: &[String]| {
+            forgotten.lock().unwrap().as_deref() == keys.first().map(String::as_str)
+                && keys.len() == 1
+        })
+        .times(1)
+        .returning(|_| Ok(()));
+    store.expect_set_file().times(0);
+    let service = ResourceService::new(
+        Arc::new(store),
+        blobs.clone(),
+        UploadLimits::default(),
+        "/api",
+        None,
+    );
+    // An executable is no allowed type: 415, after the reservation.
+    let (content_type, body) = multipart(b"MZ\x90\x00 not a document");
+    let error = service
+        .attach_file(&caller(), &id.to_string(), Some(&content_type), body)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::UnsupportedMediaType(_)), "{error:?}");
+    assert_eq!(walk(dir.path()), 0, "nothing stored");
 }
 
 fn walk(dir: &std::path::Path) -> usize {

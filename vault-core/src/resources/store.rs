@@ -324,7 +324,8 @@ pub trait ResourceStore: Send + Sync + 'static {
     ) -> Result<Vec<(i64, ResourceRecord)>>;
 
     /// Attaches a file (replacing any previous one, whose blob is queued for deletion in the
-    /// same transaction). `None` when the resource does not exist.
+    /// same transaction) and takes its key off the deletion queue ([`Self::reserve_blob`]), in
+    /// one transaction. `None` when the resource does not exist.
     ///
     /// # Errors
     /// Database failures.
@@ -343,7 +344,17 @@ pub trait ResourceStore: Send + Sync + 'static {
     /// Database failures.
     async fn clear_file(&self, owner: Uuid, id: Uuid, now: Timestamp) -> Result<Option<bool>>;
 
-    /// Blob keys whose rows are gone, oldest first, at most `limit`.
+    /// Queues `key` for deletion a day from now, before an upload stores a blob under it: if
+    /// the process dies between storing the blob and attaching it ([`Self::set_file`] takes
+    /// the key off the queue in the same transaction), the blob is not left orphaned but
+    /// collected once the key falls due. A day is far longer than any upload takes.
+    ///
+    /// # Errors
+    /// Database failures.
+    async fn reserve_blob(&self, key: &str) -> Result<()>;
+
+    /// Queued blob keys that are due (their rows are gone, or their upload reserved them a day
+    /// ago and never attached them), oldest first, at most `limit`.
     ///
     /// # Errors
     /// Database failures.

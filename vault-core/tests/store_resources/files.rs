@@ -1,4 +1,4 @@
-//! Account deletion and the blob garbage queue.
+//! Account deletion, the blob garbage queue and the reservations of uploads in it.
 
 use super::*;
 
@@ -155,4 +155,62 @@ pub(crate) async fn blob_garbage_queues_keys_of_deleted_and_replaced_files(ctx: 
         .await
         .expect("delete_resource"));
     assert_eq!(blob_garbage(&ctx.db).await, vec!["k1", "k2", "k3"]);
+}
+
+/// An upload reserves its key in the queue before storing the blob: the reservation is not due
+/// for a day (a collection now leaves it alone), attaching the blob takes it off in the same
+/// transaction, and one never attached (the process died) falls due and is collected.
+pub(crate) async fn upload_reservations_fall_due_later_and_attaching_clears_them(ctx: Ctx) {
+    let ada = user(&ctx, "ada").await;
+    let resource = create(&ctx, ada, &note("paper"), &[], 0).await;
+    for key in ["attached", "abandoned"] {
+        ctx.store.reserve_blob(key).await.expect("reserve_blob");
+    }
+    assert_eq!(blob_garbage(&ctx.db).await, vec!["abandoned", "attached"]);
+    assert!(
+        ctx.store
+            .blob_garbage(100)
+            .await
+            .expect("blob_garbage")
+            .is_empty(),
+        "reservations are not due yet"
+    );
+    let file = FileColumns {
+        key: "attached".into(),
+        name: "paper.pdf".into(),
+        size: 3,
+        content_type: "application/pdf".into(),
+        sha256: "abc".into(),
+    };
+    let attached = ctx
+        .store
+        .set_file(ada, resource.id, &file, at(1))
+        .await
+        .expect("set_file")
+        .expect("resource exists");
+    assert_eq!(attached.file_key.as_deref(), Some("attached"));
+    assert_eq!(
+        blob_garbage(&ctx.db).await,
+        vec!["abandoned"],
+        "attaching takes the key off the queue"
+    );
+    // A day later (the clock moved by hand), the abandoned one is due; a key queued now by a
+    // deletion is due at once.
+    exec(
+        &ctx.db,
+        "UPDATE blob_garbage SET queued_at = '2000-01-01T00:00:00.000Z' \
+         WHERE key = 'abandoned' AND $1 IS NOT NULL",
+        resource.id,
+    )
+    .await;
+    assert!(ctx
+        .store
+        .delete_resource(ada, resource.id)
+        .await
+        .expect("delete_resource"));
+    assert_eq!(
+        ctx.store.blob_garbage(100).await.expect("blob_garbage"),
+        vec!["abandoned", "attached"],
+        "due keys, oldest first"
+    );
 }

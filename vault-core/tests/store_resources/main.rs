@@ -25,8 +25,8 @@ use uuid::Uuid;
 use vault_core::auth::AuthStore;
 use vault_core::page::PageRequest;
 use vault_core::resources::{
-    OrderField, ResourceChanges, ResourceFields, ResourceFilter, ResourceKind, ResourceRecord,
-    ResourceStore, Tag,
+    FileColumns, OrderField, ResourceChanges, ResourceFields, ResourceFilter, ResourceKind,
+    ResourceRecord, ResourceStore, Tag,
 };
 use vault_core::testkit::{insert_user, run_store, Backend};
 use vault_core::time::Timestamp;
@@ -133,6 +133,7 @@ macro_rules! suite {
                 deleting_the_user_cascades_to_resources_and_tags,
                 every_call_for_a_deleted_owner_is_refused_as_its_token,
                 blob_garbage_queues_keys_of_deleted_and_replaced_files,
+                upload_reservations_fall_due_later_and_attaching_clears_them,
             ],
             multi: [
                 concurrent_patches_of_different_fields_both_survive,

@@ -189,6 +189,10 @@ impl ResourceStore for SqlResourceStore {
         owner_settled(&self.db, owner, cleared).await
     }
 
+    async fn reserve_blob(&self, key: &str) -> Result<()> {
+        files::reserve(&self.db, key).await
+    }
+
     async fn blob_garbage(&self, limit: i64) -> Result<Vec<String>> {
         files::garbage(&self.db, limit).await
     }

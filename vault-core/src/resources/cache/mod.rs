@@ -365,6 +365,10 @@ impl ResourceStore for CachingResourceStore {
         self.inner.clear_file(owner, id, now).await
     }
 
+    async fn reserve_blob(&self, key: &str) -> Result<()> {
+        self.inner.reserve_blob(key).await
+    }
+
     async fn blob_garbage(&self, limit: i64) -> Result<Vec<String>> {
         self.inner.blob_garbage(limit).await
     }
