@@ -420,6 +420,7 @@ macro_rules! __conformance_backend {
                 every_documented_route_is_served,
                 docs_page_works_offline,
                 health_endpoints,
+                a_session_the_database_ends_is_503_then_recovers,
                 resources_crud_with_put_and_patch_semantics,
                 resource_validation,
                 tags_are_created_on_the_fly_and_counted,

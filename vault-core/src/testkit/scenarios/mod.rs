@@ -6,6 +6,7 @@
 
 mod accounts;
 mod conventions;
+mod faults;
 mod files;
 mod hostile_input;
 mod listing;
@@ -21,6 +22,7 @@ mod transport;
 
 pub use accounts::*;
 pub use conventions::*;
+pub use faults::*;
 pub use files::*;
 pub use hostile_input::*;
 pub use listing::*;
