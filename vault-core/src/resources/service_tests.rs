@@ -137,13 +137,14 @@ async fn a_refused_upload_forgets_its_reservation_and_stores_nothing() {
         "/api",
         None,
     );
-    // An executable is no allowed type: 415, after the reservation.
+    // An executable declared as a PDF: 415 (the bytes do not match), after the reservation.
     let (content_type, body) = multipart(b"MZ\x90\x00 not a document");
     let error = service
         .attach_file(&caller(), &id.to_string(), Some(&content_type), body)
         .await
         .unwrap_err();
-    assert!(matches!(error, Error::UnsupportedMediaType(_)), "{error:?}");
+    assert!(matches!(error, Error::ContentMismatch { .. }), "{error:?}");
+    assert_eq!(error.status(), http::StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(walk(dir.path()), 0, "nothing stored");
 }
 
