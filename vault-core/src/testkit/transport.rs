@@ -4,16 +4,13 @@
 //! Each check starts the app on a loopback port with short timeouts, talks raw HTTP/1.1 to it
 //! as an attacker would, and stops it.
 //!
-//! An adapter's `tests/transport.rs` calls each check with its [`Run`]:
+//! An adapter's `tests/transport.rs` runs them all with [`transport_tests!`](crate::transport_tests):
 //!
 //! ```ignore
 //! fn run(server: Server, vault: Vault) -> BoxFuture<'static, std::io::Result<()>> {
 //!     Box::pin(vault_axum::run(server, vault_axum::app(vault)))
 //! }
-//! #[tokio::test]
-//! async fn half_sent_headers_are_cut_off() {
-//!     vault_core::testkit::transport::half_sent_headers_are_cut_off(run).await;
-//! }
+//! vault_core::transport_tests!(run);
 //! ```
 
 use std::io;
@@ -390,4 +387,27 @@ pub async fn a_slow_steady_body_is_served(run: Run) {
     assert_eq!(answer.status, 401, "{answer:?}");
     assert_eq!(answer.json()["code"], "authentication_failed");
     server.stop().await;
+}
+
+/// Expands to one `#[tokio::test]` per transport check, for the adapter's [`Run`] `$run`.
+#[macro_export]
+macro_rules! transport_tests {
+    ($run:expr) => {
+        $crate::transport_tests!(@checks $run;
+            half_sent_headers_are_cut_off,
+            a_trickled_head_is_cut_off_at_the_deadline,
+            idle_kept_alive_connections_are_closed,
+            a_stalled_json_body_is_answered_408,
+            a_stalled_upload_is_answered_408_and_leaves_nothing,
+            a_slow_steady_body_is_served,
+        );
+    };
+    (@checks $run:expr; $($check:ident),* $(,)?) => {
+        $(
+            #[::tokio::test]
+            async fn $check() {
+                $crate::testkit::transport::$check($run).await;
+            }
+        )*
+    };
 }

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod conventions;
+mod deleted_owner;
 mod faults;
 mod files;
 mod hostile_input;
@@ -22,6 +23,7 @@ mod transport;
 
 pub use accounts::*;
 pub use conventions::*;
+pub use deleted_owner::*;
 pub use faults::*;
 pub use files::*;
 pub use hostile_input::*;
