@@ -30,7 +30,10 @@
 //!         .with_state(vault),
 //! );
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
-//! axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await?;
+//! // Vault's server loop: slow-client timeouts, client IPs, a bounded graceful shutdown.
+//! let server = vault_core::server::Server::new(listener, &vault.config().http)
+//!     .with_graceful_shutdown(async { tokio::signal::ctrl_c().await.unwrap_or_default() });
+//! vault_axum::run(server, app).await?;
 //! # Ok(()) }
 //! ```
 //!

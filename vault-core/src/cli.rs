@@ -14,6 +14,7 @@
 //! | `VAULT_TRUST_FORWARDED_FOR` | `false` | take client IPs from the last `X-Forwarded-For` entry (behind a proxy only) |
 //! | `VAULT_HEADER_READ_TIMEOUT` | `10` | seconds a client may take to send a request's headers (also the idle keep-alive time) |
 //! | `VAULT_BODY_IDLE_TIMEOUT` | `30` | seconds a request body may go without bytes before it is answered 408 |
+//! | `VAULT_SHUTDOWN_GRACE_SECONDS` | `30` | seconds a shutdown (SIGTERM, Ctrl-C) waits for the requests in flight; `0` drops them at once |
 //! | `VAULT_PUBLIC_URL` | none | public base URL for absolute pagination links |
 //! | `VAULT_UPLOAD_MAX_BYTES` | `26214400` (25 MiB) | largest file upload |
 //! | `VAULT_MAX_CONNECTIONS` | `10` | database connections in the pool (≥ 1) |
@@ -134,6 +135,8 @@ environment (defaults in brackets):
                            client IPs from X-Forwarded-For, behind a proxy only [false]
   VAULT_HEADER_READ_TIMEOUT, VAULT_BODY_IDLE_TIMEOUT
                            seconds for a request's headers [10], between body bytes [30]
+  VAULT_SHUTDOWN_GRACE_SECONDS
+                           seconds a shutdown waits for the requests in flight [30]
   VAULT_THROTTLE_AUTH_IP, VAULT_THROTTLE_AUTH_USER, VAULT_THROTTLE_ANON, VAULT_THROTTLE_USER
                            rate limits such as 10/min, or off
   VAULT_MAX_CONNECTIONS    database connections [10]
@@ -196,8 +199,11 @@ pub fn settings_from(var: impl Fn(&str) -> Option<String>) -> Result<Settings> {
         ),
     ] {
         if let Some(text) = var(name) {
-            *slot = seconds(name, &text)?;
+            *slot = seconds(name, &text, 1)?;
         }
+    }
+    if let Some(text) = var("VAULT_SHUTDOWN_GRACE_SECONDS") {
+        config.http.shutdown_grace = seconds("VAULT_SHUTDOWN_GRACE_SECONDS", &text, 0)?;
     }
     if let Some(flag) = var("VAULT_HASH_PINNED") {
         config.auth.hashing.pinned = is_on(&flag);
@@ -228,12 +234,12 @@ pub fn settings_from(var: impl Fn(&str) -> Option<String>) -> Result<Settings> {
     })
 }
 
-/// A timeout variable: whole seconds, at least 1.
-fn seconds(name: &str, text: &str) -> Result<std::time::Duration> {
+/// A duration variable: whole seconds, at least `min`.
+fn seconds(name: &str, text: &str, min: u64) -> Result<std::time::Duration> {
     match text.trim().parse::<u64>() {
-        Ok(secs) if secs >= 1 => Ok(std::time::Duration::from_secs(secs)),
+        Ok(secs) if secs >= min => Ok(std::time::Duration::from_secs(secs)),
         _ => Err(Error::Config(format!(
-            "{name} {text:?} is not a whole number of seconds (at least 1)"
+            "{name} {text:?} is not a whole number of seconds (at least {min})"
         ))),
     }
 }
@@ -610,6 +616,7 @@ mod tests {
             "VAULT_JWT_SECRET",
             "VAULT_HEADER_READ_TIMEOUT",
             "VAULT_BODY_IDLE_TIMEOUT",
+            "VAULT_SHUTDOWN_GRACE_SECONDS",
             DEFAULT_BIND,
         ] {
             assert!(text.contains(expected), "{expected} missing from:\n{text}");
@@ -661,12 +668,33 @@ mod tests {
         assert_eq!(s.config.database.max_connections, 32);
         assert_eq!(s.config.http.header_read_timeout, Duration::from_secs(10));
         assert_eq!(s.config.http.body_idle_timeout, Duration::from_secs(30));
+        assert_eq!(s.config.http.shutdown_grace, Duration::from_secs(30));
         let timeouts = settings_from(env(&[
             ("VAULT_JWT_SECRET", &secret),
             ("VAULT_HEADER_READ_TIMEOUT", "3"),
             ("VAULT_BODY_IDLE_TIMEOUT", " 120 "),
+            ("VAULT_SHUTDOWN_GRACE_SECONDS", "5"),
         ]))
         .unwrap();
+        assert_eq!(timeouts.config.http.shutdown_grace, Duration::from_secs(5));
+        let at_once = settings_from(env(&[
+            ("VAULT_JWT_SECRET", &secret),
+            ("VAULT_SHUTDOWN_GRACE_SECONDS", "0"),
+        ]))
+        .unwrap();
+        assert_eq!(at_once.config.http.shutdown_grace, Duration::ZERO);
+        for bad in ["-1", "1.5", "30s", "", "forever"] {
+            let Err(Error::Config(message)) = settings_from(env(&[
+                ("VAULT_JWT_SECRET", &secret),
+                ("VAULT_SHUTDOWN_GRACE_SECONDS", bad),
+            ])) else {
+                panic!("VAULT_SHUTDOWN_GRACE_SECONDS={bad:?} was accepted");
+            };
+            assert!(
+                message.contains("VAULT_SHUTDOWN_GRACE_SECONDS"),
+                "{message}"
+            );
+        }
         assert_eq!(
             timeouts.config.http.header_read_timeout,
             Duration::from_secs(3)

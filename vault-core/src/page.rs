@@ -290,6 +290,18 @@ mod tests {
                 page_size: 100
             }
         );
+        // Sizes past any integer type are sizes too: clamped, never an error or an allocation.
+        for huge in [
+            "18446744073709551615",
+            "18446744073709551616",
+            "340282366920938463463374607431768211456",
+        ] {
+            let request = Query::parse(Some(&format!("page_size={huge}")))
+                .page_request()
+                .unwrap();
+            assert_eq!(request.page_size, MAX_PAGE_SIZE, "{huge}");
+            assert_eq!(request.limit(), MAX_PAGE_SIZE, "{huge}");
+        }
         for bad in [
             "page=0",
             "page=000",

@@ -13,7 +13,8 @@
 //!   `Connection: close`, so a stalled upload holds neither a handler nor a connection.
 //! - **Shutdown** ([`Server::with_graceful_shutdown`]): the listener closes (new connections
 //!   are refused), every connection finishes the request it is serving and closes, and the
-//!   loop returns when all are gone, or when [`Server::with_grace_period`] has passed.
+//!   loop returns when all are gone, or when the grace period ([`HttpConfig::shutdown_grace`],
+//!   or [`Server::with_grace_period`]) has passed.
 //!
 //! Only HTTP/1.1 (and 1.0) is spoken: hyper's header timeout is HTTP/1's, and the automatic
 //! HTTP/2 detection of `axum::serve` and `poem::Server` waits for a connection's first bytes
@@ -73,15 +74,15 @@ impl std::fmt::Debug for Server {
 }
 
 impl Server {
-    /// A server accepting on `listener` with the timeouts of `http`; it runs until its
-    /// listener fails, unless given a shutdown signal.
+    /// A server accepting on `listener` with the timeouts and the shutdown grace period of
+    /// `http`; it runs until its listener fails, unless given a shutdown signal.
     pub fn new(listener: TcpListener, http: &HttpConfig) -> Self {
         Self {
             listener,
             header_read_timeout: http.header_read_timeout,
             body_idle_timeout: http.body_idle_timeout,
             shutdown: None,
-            grace: None,
+            grace: Some(http.shutdown_grace),
         }
     }
 
@@ -97,10 +98,11 @@ impl Server {
     }
 
     /// After the shutdown signal, waits at most `grace` for the requests in flight (default:
-    /// as long as they take). Connections still open then are dropped with the runtime.
+    /// [`HttpConfig::shutdown_grace`]; `None`: as long as they take). Connections still open
+    /// then are dropped with the runtime.
     #[must_use]
-    pub fn with_grace_period(mut self, grace: Duration) -> Self {
-        self.grace = Some(grace);
+    pub fn with_grace_period(mut self, grace: impl Into<Option<Duration>>) -> Self {
+        self.grace = grace.into();
         self
     }
 
@@ -400,10 +402,11 @@ mod tests {
         StreamBody::new(stream)
     }
 
-    /// A server whose handler answers after `delay`, shut down by the returned sender.
+    /// A server whose handler answers after `delay`, with `grace` as its configured shutdown
+    /// grace period (`HttpConfig::shutdown_grace`), shut down by the returned sender.
     async fn slow_server(
         delay: Duration,
-        grace: Option<Duration>,
+        grace: Duration,
     ) -> (
         SocketAddr,
         tokio::sync::oneshot::Sender<()>,
@@ -412,13 +415,10 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let mut server =
-            Server::new(listener, &HttpConfig::default()).with_graceful_shutdown(async {
-                let _ = stopped.await;
-            });
-        if let Some(grace) = grace {
-            server = server.with_grace_period(grace);
-        }
+        let http = HttpConfig::default().with_shutdown_grace(grace);
+        let server = Server::new(listener, &http).with_graceful_shutdown(async {
+            let _ = stopped.await;
+        });
         let served = tokio::spawn(server.run(move |_request, _peer, _timer| async move {
             tokio::time::sleep(delay).await;
             Response::new(Full::new(Bytes::from_static(b"done")))
@@ -441,7 +441,11 @@ mod tests {
     #[tokio::test]
     async fn graceful_shutdown_finishes_what_is_in_flight_and_refuses_the_rest() {
         use tokio::io::AsyncReadExt as _;
-        let (addr, stop, served) = slow_server(Duration::from_millis(300), None).await;
+        let (addr, stop, served) = slow_server(
+            Duration::from_millis(300),
+            HttpConfig::DEFAULT_SHUTDOWN_GRACE,
+        )
+        .await;
         let mut in_flight = send_request(addr).await;
         tokio::time::sleep(Duration::from_millis(50)).await;
         stop.send(()).unwrap();
@@ -461,21 +465,43 @@ mod tests {
             .unwrap();
     }
 
-    /// A request that outlasts the grace period does not hold the shutdown up.
+    /// A request that outlasts the configured grace period does not hold the shutdown up:
+    /// `run` returns when the grace is over, not when the request is done (a minute later).
     #[tokio::test]
-    async fn the_grace_period_bounds_the_shutdown() {
-        let (addr, stop, served) =
-            slow_server(Duration::from_secs(60), Some(Duration::from_millis(200))).await;
+    async fn the_configured_grace_period_bounds_the_shutdown() {
+        let grace = Duration::from_millis(300);
+        let (addr, stop, served) = slow_server(Duration::from_secs(60), grace).await;
         let _in_flight = send_request(addr).await;
         tokio::time::sleep(Duration::from_millis(50)).await;
         let started = std::time::Instant::now();
         stop.send(()).unwrap();
-        tokio::time::timeout(Duration::from_secs(5), served)
+        tokio::time::timeout(Duration::from_secs(10), served)
             .await
             .expect("run returns after the grace period")
             .unwrap()
             .unwrap();
-        assert!(started.elapsed() >= Duration::from_millis(200));
+        let took = started.elapsed();
+        assert!(
+            took >= grace,
+            "returned before the grace was over: {took:?}"
+        );
+        assert!(took < grace * 10, "the grace was not applied: {took:?}");
+    }
+
+    /// `with_grace_period` overrides the configured grace: `None` waits for the requests in
+    /// flight however long they take.
+    #[tokio::test]
+    async fn an_explicit_grace_period_overrides_the_configured_one() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let http = HttpConfig::default().with_shutdown_grace(Duration::from_millis(50));
+        let server = Server::new(listener, &http).with_grace_period(Duration::from_secs(7));
+        assert_eq!(server.grace, Some(Duration::from_secs(7)));
+        assert_eq!(server.with_grace_period(None).grace, None);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        assert_eq!(
+            Server::new(listener, &HttpConfig::default()).grace,
+            Some(HttpConfig::DEFAULT_SHUTDOWN_GRACE)
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -32,10 +32,12 @@
 //! let app = Route::new()
 //!     .at("/api/openapi.json", service.spec_endpoint())
 //!     .nest("/api", vault_poem::serve(service).around(vault_poem::throttle))
-//!     .data(vault);
-//! poem::Server::new(poem::listener::TcpListener::bind("127.0.0.1:8000"))
-//!     .run(vault_poem::with_layers(app))
-//!     .await?;
+//!     .data(vault.clone());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
+//! // Vault's server loop: slow-client timeouts, client IPs, a bounded graceful shutdown.
+//! let server = vault_core::server::Server::new(listener, &vault.config().http)
+//!     .with_graceful_shutdown(async { tokio::signal::ctrl_c().await.unwrap_or_default() });
+//! vault_poem::run(server, vault_poem::with_layers(app)).await?;
 //! # Ok(()) }
 //! ```
 //!
@@ -114,8 +116,7 @@ pub fn app(vault: Vault) -> impl Endpoint<Output = poem::Response> {
 /// let vault = Vault::open(Config::new("sqlite://vault.db", Secret::generate(32)?)).await?;
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
 /// let server = Server::new(listener, &vault.config().http)
-///     .with_graceful_shutdown(async { tokio::signal::ctrl_c().await.unwrap_or_default() })
-///     .with_grace_period(std::time::Duration::from_secs(10));
+///     .with_graceful_shutdown(async { tokio::signal::ctrl_c().await.unwrap_or_default() });
 /// vault_poem::run(server, vault_poem::app(vault)).await?;
 /// # Ok(()) }
 /// ```

@@ -48,7 +48,8 @@ async fn main() -> ExitCode {
     }
     // Vault's server loop rather than `axum::serve`: it bounds how long a client may take over
     // a request's headers and between a body's bytes (`VAULT_HEADER_READ_TIMEOUT`,
-    // `VAULT_BODY_IDLE_TIMEOUT`), which `axum::serve` cannot.
+    // `VAULT_BODY_IDLE_TIMEOUT`), which `axum::serve` cannot. On SIGTERM or Ctrl-C it refuses new
+    // connections and gives the requests in flight `VAULT_SHUTDOWN_GRACE_SECONDS` (30) to finish.
     let server =
         Server::new(listener, &vault.config().http).with_graceful_shutdown(cli::shutdown_signal());
     let served = vault_axum::run(server, vault_axum::app(vault.clone())).await;

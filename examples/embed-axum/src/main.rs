@@ -18,7 +18,6 @@
 //! ```
 
 use std::error::Error;
-use std::net::SocketAddr;
 
 use axum::extract::State;
 use serde::Serialize;
@@ -27,6 +26,7 @@ use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vault_axum::{ApiError, AuthUser, Reply};
+use vault_core::server::Server;
 use vault_core::{cli, wire, Config, Problem, Vault};
 
 /// The example's database: a SQLite file in the working directory.
@@ -90,13 +90,12 @@ async fn serve(config: Config, bind: &str) -> Result<(), Box<dyn Error>> {
     );
     let listener = tokio::net::TcpListener::bind(bind).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    // Connect info, so that throttling sees client IPs.
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(cli::shutdown_signal())
-    .await?;
+    // Vault's server loop rather than `axum::serve`: time limits on request heads and between
+    // body bytes, client IPs for throttling, and on SIGTERM or Ctrl-C the requests in flight
+    // get the configured grace (`HttpConfig::shutdown_grace`, 30 s) to finish.
+    let server =
+        Server::new(listener, &vault.config().http).with_graceful_shutdown(cli::shutdown_signal());
+    vault_axum::run(server, app).await?;
     vault.database().close().await;
     Ok(())
 }

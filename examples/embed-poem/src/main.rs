@@ -18,13 +18,12 @@
 //! ```
 
 use std::error::Error;
-use std::time::Duration;
 
-use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::web::Data;
 use poem::{EndpointExt, Route};
 use poem_openapi::{Object, OpenApi, OpenApiService};
 use tracing_subscriber::EnvFilter;
+use vault_core::server::Server;
 use vault_core::{cli, Config, Vault};
 use vault_poem::{ApiAuth, ApiError, AuthApi, Json, ResourcesApi};
 
@@ -86,20 +85,16 @@ async fn serve(config: Config, bind: String) -> Result<(), Box<dyn Error>> {
             vault_poem::serve(service).around(vault_poem::throttle),
         )
         .data(vault.clone());
-    let acceptor = TcpListener::bind(bind).into_acceptor().await?;
-    for addr in acceptor
-        .local_addr()
-        .iter()
-        .filter_map(|a| a.as_socket_addr())
-    {
-        tracing::info!("listening on http://{addr}");
-    }
     // Vault's layers over everything: request ids, and problem+json for every error.
     let app = vault_poem::with_layers(app);
-    let grace = Some(Duration::from_secs(10));
-    poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(app, cli::shutdown_signal(), grace)
-        .await?;
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    tracing::info!("listening on http://{}", listener.local_addr()?);
+    // Vault's server loop rather than `poem::Server`: time limits on request heads and between
+    // body bytes, and on SIGTERM or Ctrl-C the requests in flight get the configured grace
+    // (`HttpConfig::shutdown_grace`, 30 s) to finish.
+    let server =
+        Server::new(listener, &vault.config().http).with_graceful_shutdown(cli::shutdown_signal());
+    vault_poem::run(server, app).await?;
     vault.database().close().await;
     Ok(())
 }

@@ -6,7 +6,6 @@
 //! line of piped stdin). Exit codes: 0 done, 1 failed, 2 wrong command line.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use vault_core::cli::{self, Start};
 use vault_core::server::Server;
@@ -49,10 +48,10 @@ async fn main() -> ExitCode {
     }
     // Vault's server loop rather than `poem::Server`: it bounds how long a client may take
     // over a request's headers and between a body's bytes (`VAULT_HEADER_READ_TIMEOUT`,
-    // `VAULT_BODY_IDLE_TIMEOUT`), which `poem::Server` cannot.
-    let server = Server::new(listener, &vault.config().http)
-        .with_graceful_shutdown(cli::shutdown_signal())
-        .with_grace_period(Duration::from_secs(10));
+    // `VAULT_BODY_IDLE_TIMEOUT`), which `poem::Server` cannot. On SIGTERM or Ctrl-C it refuses new
+    // connections and gives the requests in flight `VAULT_SHUTDOWN_GRACE_SECONDS` (30) to finish.
+    let server =
+        Server::new(listener, &vault.config().http).with_graceful_shutdown(cli::shutdown_signal());
     let served = vault_poem::run(server, vault_poem::app(vault.clone())).await;
     vault.database().close().await;
     match served {

@@ -164,6 +164,10 @@ pub struct HttpConfig {
     /// the request is answered 408 (`parse_error`) and its connection closed. Applied by the
     /// same server loop. Default 30 s; must be positive.
     pub body_idle_timeout: Duration,
+    /// How long a graceful shutdown waits for the requests in flight once new connections
+    /// are refused; connections still open then are dropped. Applied by the same server loop
+    /// (`vault_core::server::Server::new` takes it). Default 30 s; zero drops them at once.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for HttpConfig {
@@ -175,6 +179,7 @@ impl Default for HttpConfig {
             trust_forwarded_for: false,
             header_read_timeout: Self::DEFAULT_HEADER_READ_TIMEOUT,
             body_idle_timeout: Self::DEFAULT_BODY_IDLE_TIMEOUT,
+            shutdown_grace: Self::DEFAULT_SHUTDOWN_GRACE,
         }
     }
 }
@@ -184,6 +189,8 @@ impl HttpConfig {
     pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
     /// The default [`Self::body_idle_timeout`].
     pub const DEFAULT_BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+    /// The default [`Self::shutdown_grace`].
+    pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
     /// With the API mounted under this prefix.
     #[must_use]
@@ -225,6 +232,13 @@ impl HttpConfig {
     #[must_use]
     pub fn with_body_idle_timeout(mut self, timeout: Duration) -> Self {
         self.body_idle_timeout = timeout;
+        self
+    }
+
+    /// With this long for the requests in flight at shutdown (see [`Self::shutdown_grace`]).
+    #[must_use]
+    pub fn with_shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
         self
     }
 }
