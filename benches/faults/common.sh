@@ -9,7 +9,10 @@ build_faults() {
         axum|poem) ;;
         *) echo "unknown adapter ${1}: axum or poem" >&2; return 1 ;;
     esac
-    cargo build --release --locked -p vault-axum-server -p vault-poem-server -p vault-benches --bins
+    # Without VAULT_TEST_POSTGRES_URL: vault-core's build script turns it into a cfg, and a
+    # build with it set is a different build (minutes of recompiling between scripts).
+    env -u VAULT_TEST_POSTGRES_URL \
+        cargo build --release --locked -p vault-axum-server -p vault-poem-server -p vault-benches --bins
     local target_dir
     target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
     faults="${target_dir}/release/vault-faults"

@@ -31,7 +31,7 @@ use serde_json::json;
 use sqlx::{FromRow, PgPool, SqlitePool};
 use vault_core::testkit::{Backend, TestDatabase};
 
-use super::{multipart, report, start_server, text_bytes, Check, Rng, Timed};
+use super::{created_id, report, start_server, text_bytes, Check, Rng, Timed};
 use crate::seed;
 
 /// The tag names the notes draw theirs from.
@@ -250,37 +250,18 @@ fn write_until_killed(
                     },
                 );
             }
-            let (sample, reply) = http.send(
-                "create",
-                "POST",
-                "/api/resources",
-                &auth,
-                Some("application/json"),
-                body.to_string().as_bytes(),
-            );
+            let (sample, reply) = http.post_json("create", "/api/resources", &auth, &body);
             record(&title, &|intent| {
                 intent.created = Outcome::of(sample.status)
             });
-            let id = reply
-                .filter(|r| r.status == 201)
-                .and_then(|r| serde_json::from_str::<serde_json::Value>(&r.body).ok())
-                .and_then(|v| v["id"].as_str().map(str::to_string));
-            match (id, file) {
+            match (created_id(reply.as_ref()), file) {
                 (Some(id), true) if !killed.load(Ordering::Relaxed) => {
                     let size = 1024 + rng.below(256 * 1024);
                     let bytes = text_bytes(usize::try_from(size).unwrap_or(1024), rng.next_u64());
-                    let (content_type, body) = multipart("notes.txt", "text/plain", &bytes);
                     record(&title, &|intent| {
                         intent.upload = Some((size, Outcome::Unknown))
                     });
-                    let (upload, _) = http.send(
-                        "upload",
-                        "PUT",
-                        &format!("/api/resources/{id}/file"),
-                        &auth,
-                        Some(&content_type),
-                        &body,
-                    );
+                    let upload = http.upload(&id, &auth, "notes.txt", &bytes);
                     record(&title, &|intent| {
                         intent.upload = Some((size, Outcome::of(upload.status)));
                     });

@@ -157,6 +157,40 @@ impl Timed {
         (sample, reply.ok())
     }
 
+    /// `POST path` with `body` as JSON (see [`Timed::send`]).
+    pub fn post_json(
+        &mut self,
+        route: &'static str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &serde_json::Value,
+    ) -> (Sample, Option<Reply>) {
+        let body = body.to_string();
+        self.send(
+            route,
+            "POST",
+            path,
+            headers,
+            Some("application/json"),
+            body.as_bytes(),
+        )
+    }
+
+    /// Uploads `bytes` as the plain-text file `name` of resource `id` (multipart, as
+    /// `PUT /api/resources/{id}/file` takes it).
+    pub fn upload(
+        &mut self,
+        id: &str,
+        headers: &[(&str, &str)],
+        name: &str,
+        bytes: &[u8],
+    ) -> Sample {
+        let (content_type, body) = multipart(name, "text/plain", bytes);
+        let path = format!("/api/resources/{id}/file");
+        self.send("upload", "PUT", &path, headers, Some(&content_type), &body)
+            .0
+    }
+
     fn try_send(
         &mut self,
         method: &str,
@@ -171,6 +205,14 @@ impl Timed {
         };
         conn.request(method, path, headers, content_type, body)
     }
+}
+
+/// The `id` of what a 201 answer created.
+pub fn created_id(reply: Option<&Reply>) -> Option<String> {
+    reply
+        .filter(|r| r.status == 201)
+        .and_then(|r| serde_json::from_str::<serde_json::Value>(&r.body).ok())
+        .and_then(|v| v["id"].as_str().map(str::to_string))
 }
 
 /// A `multipart/form-data` body with one part `file` named `name`: its content type and bytes.

@@ -24,8 +24,8 @@ use serde_json::{json, Value};
 use vault_core::testkit::{Backend, TestDatabase};
 
 use super::{
-    latency, multipart, report, rss_kib, start_server, status_counts, text_bytes, Check, Rng,
-    Sample, Timed,
+    created_id, latency, multipart, report, rss_kib, start_server, status_counts, text_bytes,
+    Check, Rng, Sample, Timed,
 };
 use crate::seed;
 
@@ -355,35 +355,14 @@ fn ordinary(
                 "body": format!("a soak note on borrow and lifetime number {n}"),
                 "tags": [format!("t{}", rng.below(20)), format!("t{}", rng.below(20))],
             });
-            let (sample, reply) = http.send(
-                "create",
-                "POST",
-                "/api/resources",
-                &auth,
-                Some("application/json"),
-                body.to_string().as_bytes(),
-            );
-            let id = reply
-                .as_ref()
-                .filter(|r| r.status == 201)
-                .and_then(|r| serde_json::from_str::<Value>(&r.body).ok())
-                .and_then(|v| v["id"].as_str().map(str::to_string));
-            if let Some(id) = id {
+            let (sample, reply) = http.post_json("create", "/api/resources", &auth, &body);
+            if let Some(id) = created_id(reply.as_ref()) {
                 if file {
                     record(sample);
                     let size = 16 * 1024 + rng.below(112 * 1024);
                     let bytes = text_bytes(usize::try_from(size).unwrap_or(1024), rng.next_u64());
-                    let (content_type, body) = multipart("soak.txt", "text/plain", &bytes);
-                    let upload = http.send(
-                        "upload",
-                        "PUT",
-                        &format!("/api/resources/{id}/file"),
-                        &auth,
-                        Some(&content_type),
-                        &body,
-                    );
+                    record(http.upload(&id, &auth, "soak.txt", &bytes));
                     mine.push(id);
-                    record(upload.0);
                     continue;
                 }
                 mine.push(id);
@@ -524,22 +503,13 @@ fn stalled_uploads(
     let mut http = Timed::new(addr, Duration::from_secs(30), epoch);
     let auth = format!("Bearer {token}");
     while !done.load(Ordering::Relaxed) {
-        let created = http.send(
+        let created = http.post_json(
             "hostile-create",
-            "POST",
             "/api/resources",
             &[("authorization", auth.as_str())],
-            Some("application/json"),
-            json!({"kind": "file", "title": "stalled"})
-                .to_string()
-                .as_bytes(),
+            &json!({"kind": "file", "title": "stalled"}),
         );
-        let Some(id) = created
-            .1
-            .filter(|r| r.status == 201)
-            .and_then(|r| serde_json::from_str::<Value>(&r.body).ok())
-            .and_then(|v| v["id"].as_str().map(str::to_string))
-        else {
+        let Some(id) = created_id(created.1.as_ref()) else {
             thread::sleep(Duration::from_secs(1));
             continue;
         };
