@@ -295,11 +295,11 @@ impl Db {
         T: for<'r> FromRow<'r, sqlx::sqlite::SqliteRow>,
         T: for<'r> FromRow<'r, sqlx::postgres::PgRow>,
     {
-        Ok(match self {
+        match self {
             Self::Sqlite(pool) => sqlx::query_as::<_, T>(sql).fetch_all(pool).await,
             Self::Postgres(pool) => sqlx::query_as::<_, T>(sql).fetch_all(pool).await,
         }
-        .with_context(|| sql.to_string())?)
+        .with_context(|| sql.to_string())
     }
 
     async fn close(self) {
@@ -309,6 +309,9 @@ impl Db {
         }
     }
 }
+
+/// A resource as the checks read it: title, `tag_names`, `file_key`, `file_size`.
+type Row = (String, String, Option<String>, Option<i64>);
 
 /// The checks of one kill.
 async fn check(
@@ -321,7 +324,7 @@ async fn check(
         Backend::Sqlite => Db::Sqlite(SqlitePool::connect(&db.url).await?),
         Backend::Postgres => Db::Postgres(PgPool::connect(&db.url).await?),
     };
-    let rows: Vec<(String, String, Option<String>, Option<i64>)> = pool
+    let rows: Vec<Row> = pool
         .rows("SELECT title, tag_names, file_key, file_size FROM resources")
         .await?;
     let links: Vec<(String, String)> = pool
@@ -367,8 +370,7 @@ async fn check(
             .or_default()
             .insert(tag.clone());
     }
-    let present: HashMap<&str, &(String, String, Option<String>, Option<i64>)> =
-        rows.iter().map(|row| (row.0.as_str(), row)).collect();
+    let present: HashMap<&str, &Row> = rows.iter().map(|row| (row.0.as_str(), row)).collect();
 
     let mut partial = Vec::new();
     let mut presence = Vec::new();
