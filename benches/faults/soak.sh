@@ -6,8 +6,9 @@
 # clients (1 MiB login names from rotating X-Forwarded-For addresses, page numbers and sizes
 # past any integer, request heads dribbled a byte a second, uploads that stall), samples the
 # server's RSS every 10 s, and checks: no 5xx, the hostile requests refused as documented, and
-# RSS after the warm-up (the first fifth) within ±10 % of its first sample. Exit status 0 when
-# all held, 2 when one broke, 1 on errors. The driver removes its directory on exit.
+# RSS after the warm-up (the first fifth): each minute's mean within ±10 % of the first
+# minute's. Exit status 0 when all held, 2 when one broke, 1 on errors. The driver removes its
+# directory on exit.
 set -euo pipefail
 seconds="${1:-600}"
 adapter="${2:-axum}"
