@@ -22,6 +22,7 @@
 //! | `VAULT_S3_BUCKET` | unset | store file blobs in this S3 bucket instead (feature `s3`) |
 //! | `VAULT_S3_ENDPOINT`, `VAULT_S3_REGION` | AWS, `us-east-1` | S3-compatible endpoint (MinIO, …) and region |
 //! | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` | instance role | S3 credentials |
+//! | `VAULT_TIME_ZONE` | `UTC` | IANA time zone whose days the flashcards count (today's reviews, streaks, the daily new-card limit) |
 //! | `VAULT_ADMIN_PASSWORD` | typed (no echo) or read from stdin | password for `create-admin` |
 
 use std::io::{BufRead, IsTerminal as _, Write};
@@ -139,6 +140,7 @@ environment (defaults in brackets):
   VAULT_MAX_CONNECTIONS    database connections [10]
   VAULT_FILES_DIR          directory of uploaded files [<database>.files]
   VAULT_S3_BUCKET, VAULT_S3_ENDPOINT, VAULT_S3_REGION  files in S3 instead (feature s3)
+  VAULT_TIME_ZONE          IANA time zone of the flashcards' days [UTC]
   VAULT_ADMIN_PASSWORD     password for create-admin
   RUST_LOG                 log filter [info]
 "
@@ -219,6 +221,10 @@ pub fn settings_from(var: impl Fn(&str) -> Option<String>) -> Result<Settings> {
         })?;
     }
     config.resources.blob_dir = var("VAULT_FILES_DIR").map(PathBuf::from);
+    if let Some(zone) = var("VAULT_TIME_ZONE") {
+        config.flashcards.time_zone = crate::config::FlashcardsConfig::parse_time_zone(&zone)
+            .map_err(|e| Error::Config(format!("VAULT_TIME_ZONE: {e}")))?;
+    }
     config.validate()?;
     Ok(Settings {
         s3_bucket: var("VAULT_S3_BUCKET").filter(|b| !b.is_empty()),
