@@ -28,7 +28,8 @@ pub struct DeckRecord {
     pub description: String,
     /// Cards per state (their sum is the card count).
     pub cards: StateCounts,
-    /// Reviews made while their card was in this deck.
+    /// Reviews made while their card was in this deck (those of cards deleted since
+    /// included: the daily rollups keep them too).
     pub total_reviews: u64,
     /// Learning, relearning and review cards due at the time of the read.
     pub due_count: u64,
