@@ -13,10 +13,19 @@ use vault_core::{Database, FlashcardsConfig, Principal, Role};
 
 use super::counter::{install_counter, measure};
 
-/// Statements a review runs: the card read, then in one transaction the compare-and-swap
-/// update of the card, the review insert, the deck's counters and the day's rollup (sqlx does
-/// not log the transaction's `BEGIN` and `COMMIT`, which come on top).
+/// Statements a review runs besides the transaction's own: the card read, then in one
+/// transaction the compare-and-swap update of the card, the review insert, the deck's counters
+/// and the day's rollup.
 const REVIEW_BUDGET: usize = 5;
+
+/// Whether a logged statement is the transaction's own (sqlx logs `COMMIT` on PostgreSQL,
+/// neither `BEGIN` nor `COMMIT` on SQLite).
+fn transaction_control(statement: &str) -> bool {
+    matches!(
+        statement.trim(),
+        "BEGIN" | "BEGIN IMMEDIATE" | "COMMIT" | "ROLLBACK"
+    )
+}
 
 #[tokio::test]
 async fn sqlite_a_review_is_a_fixed_small_number_of_statements() {
@@ -90,12 +99,9 @@ async fn a_review_is_a_fixed_small_number_of_statements(backend: Backend) {
             service.review(&caller, &id, rating(answer)).await.expect("review");
         })
         .await;
-        assert_eq!(
-            executed.len(),
-            REVIEW_BUDGET,
-            "{answer}: {} statements: {executed:#?}",
-            executed.len()
-        );
+        let work = executed.iter().filter(|s| !transaction_control(s)).count();
+        assert_eq!(work, REVIEW_BUDGET, "{answer}: {executed:#?}");
+        assert!(executed.len() <= REVIEW_BUDGET + 2, "{answer}: {executed:#?}");
         for write in REVIEW_WRITES {
             let runs = executed.iter().filter(|s| s.contains(write)).count();
             assert_eq!(runs, 1, "{answer}: {write} once: {executed:#?}");
