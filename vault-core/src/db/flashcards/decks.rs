@@ -11,7 +11,8 @@ use crate::flashcards::{DeckChanges, DeckFields, DeckRecord, StateCounts};
 use crate::page::PageRequest;
 use crate::time::Timestamp;
 
-const INSERT_DECK: &str = "INSERT INTO decks (id, owner_id, name, description, created_at, updated_at) \
+const INSERT_DECK: &str =
+    "INSERT INTO decks (id, owner_id, name, description, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $5)";
 const PATCH_DECK: &str = "UPDATE decks SET name = COALESCE($3, name), \
      description = COALESCE($4, description), updated_at = $5 WHERE id = $1 AND owner_id = $2";
