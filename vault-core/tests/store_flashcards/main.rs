@@ -74,5 +74,6 @@ vault_core::store_suite! {
     ],
     multi: [
         two_simultaneous_reviews_of_one_card_are_both_applied_in_order,
+        deleting_a_deck_while_its_cards_are_reviewed_is_clean,
     ],
 }

@@ -242,3 +242,45 @@ pub(crate) async fn two_simultaneous_reviews_of_one_card_are_both_applied_in_ord
     }
     assert_counters_true(&ctx.db, &[d]).await;
 }
+
+pub(crate) async fn deleting_a_deck_while_its_cards_are_reviewed_is_clean(ctx: Ctx) {
+    let ada = user(&ctx, "ada").await;
+    for round in 0..5 {
+        let d = deck(&ctx, ada, &format!("D{round}")).await;
+        let mut cards = Vec::new();
+        for i in 0..6 {
+            cards.push(card(&ctx, ada, d, &format!("q{i}"), i).await);
+        }
+        let clock = Arc::new(ManualClock::new(at(100)));
+        let service = Arc::new(service(&ctx, clock));
+        let barrier = Arc::new(Barrier::new(cards.len() + 1));
+        let mut reviews = tokio::task::JoinSet::new();
+        for c in &cards {
+            let (service, barrier, id) = (service.clone(), barrier.clone(), c.id.to_string());
+            reviews.spawn(async move {
+                barrier.wait().await;
+                service
+                    .review(&principal(ada), &id, rating(Rating::Good))
+                    .await
+            });
+        }
+        let deleting = {
+            let (service, barrier) = (service.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                service.delete_deck(&principal(ada), &d.to_string()).await
+            })
+        };
+        deleting.await.expect("task").expect("the deck is deleted");
+        while let Some(done) = reviews.join_next().await {
+            match done.expect("task") {
+                Ok(_) | Err(vault_core::Error::NotFound) => {}
+                Err(other) => panic!("a review racing the deletion failed: {other:?}"),
+            }
+        }
+        for table in ["cards", "reviews", "review_days"] {
+            let sql = format!("SELECT count(*) FROM {table} WHERE deck_id = $1");
+            assert_eq!(count_where(&ctx.db, &sql, d).await, 0, "{table}");
+        }
+    }
+}
