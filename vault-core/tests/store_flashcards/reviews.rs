@@ -284,3 +284,34 @@ pub(crate) async fn deleting_a_deck_while_its_cards_are_reviewed_is_clean(ctx: C
         }
     }
 }
+
+pub(crate) async fn a_review_whose_write_fails_leaves_the_card_unchanged(ctx: Ctx) {
+    let ada = user(&ctx, "ada").await;
+    let d = deck(&ctx, ada, "D").await;
+    let c = card(&ctx, ada, d, "q", 0).await;
+    let first = ReviewWriteFor::new(&c).write(Rating::Good, at(10));
+    let ReviewApplied::Applied { card: after, .. } = ctx
+        .store
+        .record_review(ada, &first)
+        .await
+        .expect("the store answers")
+    else {
+        panic!("applied");
+    };
+    let counters = stored_counters(&ctx.db, d).await;
+    // The next review reuses the first one's id: its insert fails after the card's update.
+    let mut clash = ReviewWriteFor::new(&after).write(Rating::Easy, at(700));
+    clash.review.id = first.review.id;
+    let failed = ctx.store.record_review(ada, &clash).await;
+    assert!(failed.is_err(), "{failed:?}");
+    let stored = ctx
+        .store
+        .get_card(ada, c.id)
+        .await
+        .expect("the store answers")
+        .expect("found");
+    assert_eq!(stored, after, "the card's update was rolled back");
+    assert_eq!(stored_counters(&ctx.db, d).await, counters);
+    let rollup = "SELECT reviews FROM review_days WHERE deck_id = $1";
+    assert_eq!(count_where(&ctx.db, rollup, d).await, 1);
+}
