@@ -616,6 +616,7 @@ mod tests {
             "VAULT_JWT_SECRET",
             "VAULT_HEADER_READ_TIMEOUT",
             "VAULT_BODY_IDLE_TIMEOUT",
+            "VAULT_TIME_ZONE",
             DEFAULT_BIND,
         ] {
             assert!(text.contains(expected), "{expected} missing from:\n{text}");
@@ -634,6 +635,29 @@ mod tests {
             "an empty line is left to the strength check"
         );
         assert!(matches!(read(""), Err(Error::Config(m)) if m.contains("no password")));
+    }
+
+    #[test]
+    fn the_flashcards_time_zone_is_an_iana_name() {
+        let secret = "x".repeat(40);
+        let s = settings_from(env(&[("VAULT_JWT_SECRET", &secret)])).unwrap();
+        assert_eq!(s.config.flashcards.time_zone, chrono_tz::Tz::UTC);
+        let s = settings_from(env(&[
+            ("VAULT_JWT_SECRET", &secret),
+            ("VAULT_TIME_ZONE", "America/Sao_Paulo"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            s.config.flashcards.time_zone,
+            chrono_tz::Tz::America__Sao_Paulo
+        );
+        let Err(Error::Config(message)) = settings_from(env(&[
+            ("VAULT_JWT_SECRET", &secret),
+            ("VAULT_TIME_ZONE", "Nowhere/Special"),
+        ])) else {
+            panic!("an unknown time zone was accepted");
+        };
+        assert!(message.contains("VAULT_TIME_ZONE"), "{message}");
     }
 
     #[test]

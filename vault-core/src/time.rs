@@ -47,10 +47,8 @@ impl ManualClock {
 
     /// Sets the time to `at`.
     pub fn set(&self, at: Timestamp) {
-        self.micros.store(
-            at.timestamp_micros(),
-            std::sync::atomic::Ordering::SeqCst,
-        );
+        self.micros
+            .store(at.timestamp_micros(), std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Moves the time forward by `by` (backward when negative).

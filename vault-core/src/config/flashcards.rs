@@ -189,7 +189,9 @@ mod tests {
         assert!(bad(
             base().with_learning_steps(vec![Duration::from_secs(60); 21])
         ));
-        assert!(!bad(base().with_learning_steps(Vec::new()).with_relearning_steps(Vec::new())));
+        assert!(!bad(base()
+            .with_learning_steps(Vec::new())
+            .with_relearning_steps(Vec::new())));
     }
 
     #[test]

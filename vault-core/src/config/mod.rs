@@ -251,6 +251,8 @@ mod tests {
         for prefix in ["", "/api", "/v1/vault"] {
             assert!(!refused(&|c| c.http.api_prefix = prefix.into()), "{prefix}");
         }
+        assert!(refused(&|c| c.flashcards.desired_retention = 0.5));
+        assert!(refused(&|c| c.flashcards.maximum_interval_days = 0));
         assert!(refused(&|c| c.http.header_read_timeout = Duration::ZERO));
         assert!(refused(&|c| c.http.body_idle_timeout = Duration::ZERO));
         assert!(!refused(&|c| {

@@ -25,8 +25,8 @@ pub use flashcards::SqlFlashcardStore;
 pub use resources::SqlResourceStore;
 
 use crate::auth::AuthStore;
-use crate::flashcards::FlashcardStore;
 use crate::error::{Error, Result};
+use crate::flashcards::FlashcardStore;
 use crate::resources::{CachingResourceStore, ResourceStore};
 
 /// How long a SQLite request waits for a pooled connection before answering 503. Writers hold

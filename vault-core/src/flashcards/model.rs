@@ -597,20 +597,28 @@ mod tests {
         assert!(CardState::parse("suspended").is_err());
         for (i, rating) in Rating::ALL.into_iter().enumerate() {
             assert_eq!(rating.index(), i);
-            assert_eq!(Rating::from_number(i64::from(rating.number())), Some(rating));
-            assert_eq!(Rating::try_from(rating.as_str().to_string()).unwrap(), rating);
+            assert_eq!(
+                Rating::from_number(i64::from(rating.number())),
+                Some(rating)
+            );
+            assert_eq!(
+                Rating::try_from(rating.as_str().to_string()).unwrap(),
+                rating
+            );
         }
         assert_eq!(Rating::from_number(0), None);
     }
 
     #[test]
     fn bodies_refuse_unknown_fields() {
-        let card: Result<CardPatch, _> =
-            serde_json::from_str(r#"{"front":"a","reps":3}"#);
+        let card: Result<CardPatch, _> = serde_json::from_str(r#"{"front":"a","reps":3}"#);
         assert!(card.is_err());
         let review: ReviewInput =
             serde_json::from_str(r#"{"rating":"good","duration_ms":1200}"#).unwrap();
-        assert_eq!((review.rating, review.duration_ms), (Rating::Good, Some(1200)));
+        assert_eq!(
+            (review.rating, review.duration_ms),
+            (Rating::Good, Some(1200))
+        );
         let moved: CardPatch =
             serde_json::from_str(&format!(r#"{{"deck_id":"{}"}}"#, Uuid::nil())).unwrap();
         assert_eq!(moved.deck_id, Patch::Value(Uuid::nil()));

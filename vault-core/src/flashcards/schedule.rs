@@ -143,7 +143,13 @@ impl Scheduler {
     ///
     /// # Errors
     /// [`Error::Internal`] when the stored memory state is not finite.
-    pub fn answer(&self, card: &Schedule, rating: Rating, now: Timestamp, seed: u64) -> Result<Outcome> {
+    pub fn answer(
+        &self,
+        card: &Schedule,
+        rating: Rating,
+        now: Timestamp,
+        seed: u64,
+    ) -> Result<Outcome> {
         Ok(self.outcomes(card, now, seed)?[rating.index()])
     }
 
@@ -154,9 +160,7 @@ impl Scheduler {
     /// [`Error::Internal`] when the stored memory state is not finite.
     pub fn outcomes(&self, card: &Schedule, now: Timestamp, seed: u64) -> Result<Outcomes> {
         let elapsed_days = match card.last_review {
-            Some(last) if now > last => {
-                u32::try_from((now - last).num_days()).unwrap_or(u32::MAX)
-            }
+            Some(last) if now > last => u32::try_from((now - last).num_days()).unwrap_or(u32::MAX),
             _ => 0,
         };
         #[allow(clippy::cast_possible_truncation)]
@@ -210,11 +214,10 @@ impl Scheduler {
         }
         for outcome in &mut outcomes {
             let until = outcome.schedule.due - now;
-            outcome.interval_days = until.num_microseconds().unwrap_or(i64::MAX) as f64
-                / MICROS_PER_DAY;
+            outcome.interval_days =
+                until.num_microseconds().unwrap_or(i64::MAX) as f64 / MICROS_PER_DAY;
             if outcome.schedule.state == CardState::Review {
-                outcome.scheduled_days =
-                    u32::try_from(until.num_days().max(0)).unwrap_or(u32::MAX);
+                outcome.scheduled_days = u32::try_from(until.num_days().max(0)).unwrap_or(u32::MAX);
             }
         }
         Ok(outcomes)

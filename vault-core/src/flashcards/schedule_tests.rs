@@ -33,7 +33,11 @@ fn first_review_stabilities_are_fsrs6_defaults() {
     let outcomes = s.outcomes(&new, t0(), 1).unwrap();
     for (outcome, expected) in outcomes.iter().zip([0.212, 1.2931, 2.3065, 8.2956]) {
         let stability = outcome.schedule.stability.unwrap();
-        assert!(close(stability, expected), "{:?}: {stability}", outcome.rating);
+        assert!(
+            close(stability, expected),
+            "{:?}: {stability}",
+            outcome.rating
+        );
     }
     let good = outcomes[Rating::Good.index()].schedule;
     assert!(close(good.difficulty.unwrap(), 2.118), "{good:?}");
@@ -58,11 +62,20 @@ fn learning_steps_walk_as_anki_does() {
     let after = |r: Rating| outcomes[r.index()];
     // again: first step (1 min); hard on the first step: mean of 1 and 10 min = 5 min 30 s;
     // good: second step (10 min); easy: graduates with FSRS's easy interval (8.3 → 8 days).
-    assert_eq!(after(Rating::Again).schedule.due, t0() + Duration::minutes(1));
+    assert_eq!(
+        after(Rating::Again).schedule.due,
+        t0() + Duration::minutes(1)
+    );
     assert_eq!(after(Rating::Again).schedule.step, 0);
-    assert_eq!(after(Rating::Hard).schedule.due, t0() + Duration::seconds(330));
+    assert_eq!(
+        after(Rating::Hard).schedule.due,
+        t0() + Duration::seconds(330)
+    );
     assert_eq!(after(Rating::Hard).schedule.step, 0);
-    assert_eq!(after(Rating::Good).schedule.due, t0() + Duration::minutes(10));
+    assert_eq!(
+        after(Rating::Good).schedule.due,
+        t0() + Duration::minutes(10)
+    );
     assert_eq!(after(Rating::Good).schedule.step, 1);
     for r in [Rating::Again, Rating::Hard, Rating::Good] {
         assert_eq!(after(r).schedule.state, CardState::Learning);
@@ -77,7 +90,10 @@ fn learning_steps_walk_as_anki_does() {
     let at = t0() + Duration::minutes(10);
     let second = after(Rating::Good).schedule;
     let hard = answer(&s, &second, Rating::Hard, at);
-    assert_eq!((hard.schedule.state, hard.schedule.step), (CardState::Learning, 1));
+    assert_eq!(
+        (hard.schedule.state, hard.schedule.step),
+        (CardState::Learning, 1)
+    );
     assert_eq!(hard.schedule.due, at + Duration::minutes(10));
     let good = answer(&s, &second, Rating::Good, at);
     assert_eq!(good.schedule.state, CardState::Review);
@@ -86,14 +102,16 @@ fn learning_steps_walk_as_anki_does() {
     assert_eq!(good.schedule.lapses, 0);
     // Again goes back to the first step.
     let again = answer(&s, &second, Rating::Again, at);
-    assert_eq!((again.schedule.step, again.schedule.due), (0, at + Duration::minutes(1)));
+    assert_eq!(
+        (again.schedule.step, again.schedule.due),
+        (0, at + Duration::minutes(1))
+    );
 }
 
 #[test]
 fn a_single_learning_step_makes_hard_one_and_a_half_of_it() {
     let s = scheduler(
-        FlashcardsConfig::default()
-            .with_learning_steps(vec![std::time::Duration::from_secs(600)]),
+        FlashcardsConfig::default().with_learning_steps(vec![std::time::Duration::from_secs(600)]),
     );
     let hard = answer(&s, &Schedule::new_card(t0()), Rating::Hard, t0());
     assert_eq!(hard.schedule.due, t0() + Duration::minutes(15));
@@ -139,7 +157,10 @@ fn a_lapse_relearns_and_is_counted_once() {
     // Again while relearning: back to the first step, no second lapse.
     let at2 = lapse.schedule.due;
     let again = answer(&s, &lapse.schedule, Rating::Again, at2);
-    assert_eq!((again.schedule.state, again.schedule.lapses), (CardState::Relearning, 1));
+    assert_eq!(
+        (again.schedule.state, again.schedule.lapses),
+        (CardState::Relearning, 1)
+    );
     // Good past the only relearning step: back to review.
     let back = answer(&s, &again.schedule, Rating::Good, again.schedule.due);
     assert_eq!(back.schedule.state, CardState::Review);
@@ -180,14 +201,21 @@ fn fuzz_on_is_deterministic_per_seed_and_within_five_percent() {
     let mut differed = false;
     for seed in 0..200_u64 {
         let first = fuzzy.outcomes(&review, at, seed).unwrap();
-        assert_eq!(first, fuzzy.outcomes(&review, at, seed).unwrap(), "same seed, same answer");
+        assert_eq!(
+            first,
+            fuzzy.outcomes(&review, at, seed).unwrap(),
+            "same seed, same answer"
+        );
         // Only the "good" interval is free of the ordering rule's pushes here.
         let (fuzzed, plain) = (
             f64::from(first[2].scheduled_days),
             f64::from(base[2].scheduled_days),
         );
         let allowed = (plain * 0.05).round().max(1.0);
-        assert!((fuzzed - plain).abs() <= allowed, "seed {seed}: {fuzzed} vs {plain}");
+        assert!(
+            (fuzzed - plain).abs() <= allowed,
+            "seed {seed}: {fuzzed} vs {plain}"
+        );
         differed |= first != base;
     }
     assert!(differed, "fuzz changes some intervals");
@@ -199,9 +227,15 @@ fn outcomes_never_decrease_from_again_to_easy() {
     let s = default_scheduler();
     let mut card = Schedule::new_card(t0());
     let mut at = t0();
-    for (i, rating) in [Rating::Good, Rating::Good, Rating::Hard, Rating::Again, Rating::Good]
-        .into_iter()
-        .enumerate()
+    for (i, rating) in [
+        Rating::Good,
+        Rating::Good,
+        Rating::Hard,
+        Rating::Again,
+        Rating::Good,
+    ]
+    .into_iter()
+    .enumerate()
     {
         let outcomes = s.outcomes(&card, at, i as u64).unwrap();
         for pair in outcomes.windows(2) {

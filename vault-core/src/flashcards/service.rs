@@ -104,9 +104,11 @@ impl FlashcardService {
     pub async fn list_decks(&self, caller: &Principal, query: &Query) -> Result<Page<Deck>> {
         let owner = owner(caller, Verb::Read)?;
         let (page, mut errors) = page_request(query)?;
-        let search = search_text(query, &mut errors);
-        errors.into_result()?;
-        let page = page.ok_or_else(|| Error::field("page", "Invalid page."))?;
+        let search = query.search_text(SEARCH_MAX, &mut errors);
+        let page = match page {
+            Some(page) if errors.is_empty() => page,
+            _ => return Err(Error::Validation(errors)),
+        };
         let (count, decks) = self
             .store
             .list_decks(owner, search, page, self.clock.now())
@@ -182,7 +184,12 @@ impl FlashcardService {
         errors.into_result()?;
         let record = self
             .store
-            .patch_deck(owner, id, &DeckChanges { name, description }, self.clock.now())
+            .patch_deck(
+                owner,
+                id,
+                &DeckChanges { name, description },
+                self.clock.now(),
+            )
             .await?
             .ok_or(Error::NotFound)?;
         Ok(to_deck(record))
@@ -227,14 +234,16 @@ impl FlashcardService {
             Ok(due) => due.unwrap_or(false),
             Err(Error::Validation(e)) => {
                 if errors.get("due").is_none() {
-                    merge(&mut errors, e);
+                    errors.merge(e);
                 }
                 false
             }
             Err(other) => return Err(other),
         };
-        errors.into_result()?;
-        let page = page.ok_or_else(|| Error::field("page", "Invalid page."))?;
+        let page = match page {
+            Some(page) if errors.is_empty() => page,
+            _ => return Err(Error::Validation(errors)),
+        };
         let now = self.clock.now();
         self.store
             .get_deck(owner, deck, now)
@@ -460,11 +469,9 @@ impl FlashcardService {
         let owner = owner(caller, Verb::Read)?;
         let card = self.card_of(owner, id).await?;
         let now = self.clock.now();
-        let outcomes = self.scheduler.outcomes(
-            &card.schedule,
-            now,
-            fuzz_seed(card.id, card.schedule.reps),
-        )?;
+        let outcomes =
+            self.scheduler
+                .outcomes(&card.schedule, now, fuzz_seed(card.id, card.schedule.reps))?;
         let entry = |o: &Outcome| PreviewEntry {
             due: o.schedule.due,
             interval_days: o.interval_days,
@@ -647,12 +654,10 @@ pub fn streak(today: NaiveDate, days_newest_first: &[NaiveDate]) -> Option<u32> 
         Some(day) if *day == today - Duration::days(1) => *day,
         Some(_) => return Some(0),
     };
-    let mut streak = 0_u32;
-    for day in days_newest_first {
+    for (streak, day) in days_newest_first.iter().enumerate() {
         if *day != expected {
-            return Some(streak);
+            return Some(u32::try_from(streak).unwrap_or(u32::MAX));
         }
-        streak += 1;
         expected -= Duration::days(1);
     }
     None
@@ -716,14 +721,9 @@ fn page_request(query: &Query) -> Result<(Option<crate::page::PageRequest>, Fiel
 fn query_text_errors(query: &Query) -> FieldErrors {
     let mut nul = FieldErrors::new();
     if let Err(Error::Validation(errors)) = query.page_request() {
-        if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(&errors) {
-            for (field, messages) in map {
-                let has_nul = messages
-                    .as_array()
-                    .is_some_and(|m| m.iter().any(|m| m == crate::text::NUL_MESSAGE));
-                if has_nul {
-                    nul.add(field, crate::text::NUL_MESSAGE);
-                }
+        for (field, messages) in errors.iter() {
+            if messages.iter().any(|m| m == crate::text::NUL_MESSAGE) {
+                nul.add(field, crate::text::NUL_MESSAGE);
             }
         }
     }
@@ -732,47 +732,11 @@ fn query_text_errors(query: &Query) -> FieldErrors {
 
 /// `?limit=` of the study queue: a whole number ≥ 1, clamped to [`STUDY_LIMIT_MAX`].
 fn parse_limit(text: &str) -> std::result::Result<u32, String> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("A valid integer of at least 1 is required.".into());
-    }
-    let value = text.bytes().fold(0_u64, |n, digit| {
-        n.saturating_mul(10).saturating_add(u64::from(digit - b'0'))
-    });
-    if value == 0 {
-        return Err("A valid integer of at least 1 is required.".into());
-    }
-    Ok(u32::try_from(value.min(u64::from(STUDY_LIMIT_MAX))).unwrap_or(STUDY_LIMIT_MAX))
-}
-
-/// The `?search=` text of the deck list: trimmed, `None` when blank, at most [`SEARCH_MAX`]
-/// characters.
-fn search_text(query: &Query, errors: &mut FieldErrors) -> Option<String> {
-    let search = query
-        .get("search")
-        .map(str::trim)
-        .filter(|s| !s.is_empty())?;
-    if errors.get("search").is_some() {
-        return None;
-    }
-    if crate::text::longer_than(search, SEARCH_MAX) {
-        errors.add("search", crate::text::too_long(SEARCH_MAX));
-        return None;
-    }
-    Some(search.to_string())
-}
-
-fn merge(into: &mut FieldErrors, from: FieldErrors) {
-    if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(&from) {
-        for (field, messages) in map {
-            for message in messages
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|m| m.as_str())
-            {
-                into.add(field.clone(), message);
-            }
+    match crate::page::whole_number(text) {
+        Some(value) if value >= 1 => {
+            Ok(u32::try_from(value.min(u64::from(STUDY_LIMIT_MAX))).unwrap_or(STUDY_LIMIT_MAX))
         }
+        _ => Err("A valid integer of at least 1 is required.".into()),
     }
 }
 

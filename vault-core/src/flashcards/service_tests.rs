@@ -60,23 +60,40 @@ fn body<T: serde::de::DeserializeOwned>(json: serde_json::Value) -> T {
 async fn invalid_input_never_reaches_the_store_and_names_its_fields() {
     let service = service(MockFlashcardStore::new()); // no expectations: any call panics
     let who = caller();
-    let deck: DeckInput = body(serde_json::json!({"name": "x".repeat(201), "description": "a\u{0}"}));
+    let deck: DeckInput =
+        body(serde_json::json!({"name": "x".repeat(201), "description": "a\u{0}"}));
     let error = service.create_deck(&who, deck).await.unwrap_err();
     assert_eq!(fields_of(error), ["description", "name"]);
     let patch: DeckPatch = body(serde_json::json!({"name": null}));
-    let error = service.patch_deck(&who, &Uuid::nil().to_string(), patch).await.unwrap_err();
+    let error = service
+        .patch_deck(&who, &Uuid::nil().to_string(), patch)
+        .await
+        .unwrap_err();
     assert_eq!(fields_of(error), ["name"]);
     let card: CardInput = body(serde_json::json!({"front": " ", "back": "y".repeat(10_001)}));
-    let error = service.create_card(&who, &Uuid::nil().to_string(), card).await.unwrap_err();
+    let error = service
+        .create_card(&who, &Uuid::nil().to_string(), card)
+        .await
+        .unwrap_err();
     assert_eq!(fields_of(error), ["back", "front"]);
     let patch: CardPatch = body(serde_json::json!({"front": null, "deck_id": null}));
-    let error = service.patch_card(&who, &Uuid::nil().to_string(), patch).await.unwrap_err();
+    let error = service
+        .patch_card(&who, &Uuid::nil().to_string(), patch)
+        .await
+        .unwrap_err();
     assert_eq!(fields_of(error), ["deck_id", "front"]);
-    let review: ReviewInput = body(serde_json::json!({"rating": "good", "duration_ms": 86_400_001}));
-    let error = service.review(&who, &Uuid::nil().to_string(), review).await.unwrap_err();
+    let review: ReviewInput =
+        body(serde_json::json!({"rating": "good", "duration_ms": 86_400_001}));
+    let error = service
+        .review(&who, &Uuid::nil().to_string(), review)
+        .await
+        .unwrap_err();
     assert_eq!(fields_of(error), ["duration_ms"]);
     let query = Query::parse(Some("state=suspended&due=maybe&page=0"));
-    let error = service.list_cards(&who, &Uuid::nil().to_string(), &query).await.unwrap_err();
+    let error = service
+        .list_cards(&who, &Uuid::nil().to_string(), &query)
+        .await
+        .unwrap_err();
     assert_eq!(fields_of(error), ["due", "page", "state"]);
     let query = Query::parse(Some("deck=nope&limit=0"));
     let error = service.study(&who, &query).await.unwrap_err();
@@ -86,9 +103,18 @@ async fn invalid_input_never_reaches_the_store_and_names_its_fields() {
     assert_eq!(fields_of(error), ["search"]);
     // Malformed path ids are simply not found.
     for id in ["not-a-uuid", "", "123"] {
-        assert!(matches!(service.get_card(&who, id).await, Err(Error::NotFound)));
-        assert!(matches!(service.get_deck(&who, id).await, Err(Error::NotFound)));
-        assert!(matches!(service.preview(&who, id).await, Err(Error::NotFound)));
+        assert!(matches!(
+            service.get_card(&who, id).await,
+            Err(Error::NotFound)
+        ));
+        assert!(matches!(
+            service.get_deck(&who, id).await,
+            Err(Error::NotFound)
+        ));
+        assert!(matches!(
+            service.preview(&who, id).await,
+            Err(Error::NotFound)
+        ));
     }
 }
 
@@ -104,12 +130,24 @@ async fn another_users_card_is_not_found() {
         .returning(|_, _| Ok(None));
     let service = service(store);
     let id = id.to_string();
-    assert!(matches!(service.get_card(&who, &id).await, Err(Error::NotFound)));
-    assert!(matches!(service.preview(&who, &id).await, Err(Error::NotFound)));
+    assert!(matches!(
+        service.get_card(&who, &id).await,
+        Err(Error::NotFound)
+    ));
+    assert!(matches!(
+        service.preview(&who, &id).await,
+        Err(Error::NotFound)
+    ));
     let query = Query::parse(None);
-    assert!(matches!(service.history(&who, &id, &query).await, Err(Error::NotFound)));
+    assert!(matches!(
+        service.history(&who, &id, &query).await,
+        Err(Error::NotFound)
+    ));
     let review: ReviewInput = body(serde_json::json!({"rating": "again"}));
-    assert!(matches!(service.review(&who, &id, review).await, Err(Error::NotFound)));
+    assert!(matches!(
+        service.review(&who, &id, review).await,
+        Err(Error::NotFound)
+    ));
 }
 
 #[tokio::test]
@@ -188,7 +226,11 @@ async fn a_review_that_lost_a_race_is_computed_again_on_the_new_state() {
         .returning(|_, write| {
             assert_eq!(write.before.reps, 1, "computed on the new state");
             assert_eq!(write.review.state_before, CardState::Learning);
-            assert_eq!(write.after.state, CardState::Review, "good past the last step");
+            assert_eq!(
+                write.after.state,
+                CardState::Review,
+                "good past the last step"
+            );
             let mut after = card(write.card_id);
             after.schedule = write.after;
             Ok(ReviewApplied::Applied {
@@ -252,7 +294,10 @@ fn stats_are_zero_filled_over_thirty_days_oldest_first() {
     assert_eq!(stats.by_day[29].date, today);
     assert_eq!(stats.by_day[29].reviews, 4);
     assert_eq!(stats.by_day[0].reviews, 2);
-    assert_eq!(stats.by_day[1..29].iter().map(|d| d.reviews).sum::<u64>(), 0);
+    assert_eq!(
+        stats.by_day[1..29].iter().map(|d| d.reviews).sum::<u64>(),
+        0
+    );
     assert_eq!(stats.reviews_today, 4);
     assert_eq!(stats.total_cards, 10);
     // The day 30 days ago is outside both by_day and the retention window.
@@ -269,7 +314,11 @@ fn streaks_end_today_or_yesterday() {
     assert_eq!(streak(today, &days(&[0, 1, 2, 4])), Some(3));
     assert_eq!(streak(today, &days(&[1, 2, 5])), Some(2));
     assert_eq!(streak(today, &days(&[2, 3])), Some(0));
-    assert_eq!(streak(today, &days(&[0, 1, 2])), None, "more days may follow");
+    assert_eq!(
+        streak(today, &days(&[0, 1, 2])),
+        None,
+        "more days may follow"
+    );
 }
 
 #[test]
@@ -281,7 +330,10 @@ fn local_days_follow_the_configured_time_zone() {
     let at = DateTime::parse_from_rfc3339("2026-12-02T23:30:00Z")
         .unwrap()
         .with_timezone(&chrono::Utc);
-    assert_eq!(service.local_day(at), NaiveDate::from_ymd_opt(2026, 12, 3).unwrap());
+    assert_eq!(
+        service.local_day(at),
+        NaiveDate::from_ymd_opt(2026, 12, 3).unwrap()
+    );
     let start = service.start_of(NaiveDate::from_ymd_opt(2026, 12, 3).unwrap());
     assert_eq!(crate::time::format(&start), "2026-12-02T11:00:00.000Z");
 }

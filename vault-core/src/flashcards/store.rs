@@ -136,6 +136,8 @@ pub struct ReviewWrite {
 }
 
 /// What became of a [`ReviewWrite`].
+// Made once per review and moved straight into the answer: boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReviewApplied {
     /// Recorded: the card as rescheduled and the review.

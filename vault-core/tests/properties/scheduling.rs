@@ -26,7 +26,13 @@ fn preview_intervals_never_decrease_from_again_to_easy() {
     let strategy = (
         (state(), 0_u32..8, 0.01_f64..40_000.0, 1.0_f64..10.0),
         (0_u32..500, 0_i64..4_000_000_000, any::<u64>()),
-        (steps(), steps(), 1_u32..=36_500, any::<bool>(), 0.7_f64..=0.99),
+        (
+            steps(),
+            steps(),
+            1_u32..=36_500,
+            any::<bool>(),
+            0.7_f64..=0.99,
+        ),
     );
     check(
         2_000,

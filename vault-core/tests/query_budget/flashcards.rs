@@ -96,12 +96,18 @@ async fn a_review_is_a_fixed_small_number_of_statements(backend: Backend) {
         ("good", 10),
     ] {
         let ((), executed) = measure(async {
-            service.review(&caller, &id, rating(answer)).await.expect("review");
+            service
+                .review(&caller, &id, rating(answer))
+                .await
+                .expect("review");
         })
         .await;
         let work = executed.iter().filter(|s| !transaction_control(s)).count();
         assert_eq!(work, REVIEW_BUDGET, "{answer}: {executed:#?}");
-        assert!(executed.len() <= REVIEW_BUDGET + 2, "{answer}: {executed:#?}");
+        assert!(
+            executed.len() <= REVIEW_BUDGET + 2,
+            "{answer}: {executed:#?}"
+        );
         for write in REVIEW_WRITES {
             let runs = executed.iter().filter(|s| s.contains(write)).count();
             assert_eq!(runs, 1, "{answer}: {write} once: {executed:#?}");
@@ -185,5 +191,8 @@ async fn study_and_stats_cost_the_same_at_any_size(backend: Backend) {
     }
     assert_eq!(costs[0], costs[1], "(study, stats) at 3 and 60 cards");
     let figures = [costs[0].0, costs[0].1];
-    assert!(figures[0] <= 5 && figures[1] <= 4, "(study, stats): {figures:?}");
+    assert!(
+        figures[0] <= 5 && figures[1] <= 4,
+        "(study, stats): {figures:?}"
+    );
 }

@@ -30,7 +30,13 @@ pub(crate) async fn deck(ctx: &Ctx, owner: Uuid, name: &str) -> Uuid {
         .id
 }
 
-pub(crate) async fn card(ctx: &Ctx, owner: Uuid, deck: Uuid, front: &str, seconds: i64) -> CardRecord {
+pub(crate) async fn card(
+    ctx: &Ctx,
+    owner: Uuid,
+    deck: Uuid,
+    front: &str,
+    seconds: i64,
+) -> CardRecord {
     ctx.store
         .create_card(owner, deck, Uuid::now_v7(), front, "back", at(seconds))
         .await
@@ -51,9 +57,14 @@ pub(crate) fn principal(user_id: Uuid) -> Principal {
 
 /// The service over this scenario's store, reading time from `clock`.
 pub(crate) fn service(ctx: &Ctx, clock: Arc<ManualClock>) -> FlashcardService {
-    FlashcardService::new(ctx.store.clone(), &FlashcardsConfig::default(), "/api", None)
-        .expect("default settings are valid")
-        .with_clock(clock)
+    FlashcardService::new(
+        ctx.store.clone(),
+        &FlashcardsConfig::default(),
+        "/api",
+        None,
+    )
+    .expect("default settings are valid")
+    .with_clock(clock)
 }
 
 pub(crate) fn rating(rating: Rating) -> ReviewInput {
@@ -80,8 +91,16 @@ pub(crate) async fn count_where(db: &Database, sql: &str, id: Uuid) -> i64 {
 /// Runs `sql` with `$1` bound to `id`.
 pub(crate) async fn exec(db: &Database, sql: &str, id: Uuid) -> Result<u64, sqlx::Error> {
     match db {
-        Database::Sqlite(pool) => sqlx::query(sql).bind(id).execute(pool).await.map(|r| r.rows_affected()),
-        Database::Postgres(pool) => sqlx::query(sql).bind(id).execute(pool).await.map(|r| r.rows_affected()),
+        Database::Sqlite(pool) => sqlx::query(sql)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()),
+        Database::Postgres(pool) => sqlx::query(sql)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()),
     }
 }
 
@@ -107,7 +126,8 @@ pub(crate) async fn stored_counters(db: &Database, id: Uuid) -> [i64; 6] {
 /// The same figures counted from the rows (reviews from the daily rollups, which keep the
 /// answers to cards deleted since, as the deck's counter does).
 pub(crate) async fn real_counts(db: &Database, id: Uuid) -> [i64; 6] {
-    let state = |s: &str| format!("SELECT count(*) FROM cards WHERE deck_id = $1 AND state = '{s}'");
+    let state =
+        |s: &str| format!("SELECT count(*) FROM cards WHERE deck_id = $1 AND state = '{s}'");
     [
         count_where(db, "SELECT count(*) FROM cards WHERE deck_id = $1", id).await,
         count_where(db, &state("new"), id).await,

@@ -68,11 +68,13 @@ vault_core::store_suite! {
         deleting_the_user_removes_every_flashcard_row,
         a_review_is_recorded_with_its_rollup_and_history_newest_first,
         a_stale_review_writes_nothing,
+        a_review_whose_write_fails_leaves_the_card_unchanged,
         reviews_are_append_only,
         study_lists_due_cards_most_overdue_first_then_new_within_the_daily_limit,
         stats_are_zero_filled_and_count_retention_and_streaks,
     ],
     multi: [
         two_simultaneous_reviews_of_one_card_are_both_applied_in_order,
+        deleting_a_deck_while_its_cards_are_reviewed_is_clean,
     ],
 }

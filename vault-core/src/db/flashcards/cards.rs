@@ -24,7 +24,8 @@ const CARD_PLACE_PG: &str =
     "SELECT deck_id, state FROM cards WHERE id = $1 AND owner_id = $2 FOR UPDATE";
 const CARD_PLACE: &str = "SELECT deck_id, state FROM cards WHERE id = $1 AND owner_id = $2";
 const OWNED_DECK: &str = "SELECT id FROM decks WHERE id = $1 AND owner_id = $2";
-const PATCH_CARD: &str = "UPDATE cards SET front = COALESCE($3, front), back = COALESCE($4, back), \
+const PATCH_CARD: &str =
+    "UPDATE cards SET front = COALESCE($3, front), back = COALESCE($4, back), \
      deck_id = COALESCE($5, deck_id), updated_at = $6 WHERE id = $1 AND owner_id = $2";
 const DELETE_CARD: &str =
     "DELETE FROM cards WHERE id = $1 AND owner_id = $2 RETURNING deck_id, state";
@@ -128,7 +129,8 @@ fn push_where<'a, DB>(
     }
     if let Some(due_at) = due_at {
         // Written as the partial indexes' predicate, so they serve it.
-        qb.push(" AND c.state <> 'new' AND c.due <= ").push_bind(due_at);
+        qb.push(" AND c.state <> 'new' AND c.due <= ")
+            .push_bind(due_at);
     }
 }
 

@@ -5,17 +5,19 @@ use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use super::{count, DECK_FROM, DECK_SELECT};
-use crate::db::{map_foreign_key, on_pool, Database};
+use crate::db::{map_foreign_key, on_pool, on_tx, Database};
 use crate::error::Result;
 use crate::flashcards::{DeckChanges, DeckFields, DeckRecord, StateCounts};
 use crate::page::PageRequest;
 use crate::time::Timestamp;
 
-const INSERT_DECK: &str = "INSERT INTO decks (id, owner_id, name, description, created_at, updated_at) \
+const INSERT_DECK: &str =
+    "INSERT INTO decks (id, owner_id, name, description, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $5)";
 const PATCH_DECK: &str = "UPDATE decks SET name = COALESCE($3, name), \
      description = COALESCE($4, description), updated_at = $5 WHERE id = $1 AND owner_id = $2";
 const DELETE_DECK: &str = "DELETE FROM decks WHERE id = $1 AND owner_id = $2";
+const DELETE_CARDS: &str = "DELETE FROM cards WHERE deck_id = $1 AND owner_id = $2";
 
 /// A `LIKE` pattern matching names that contain `search` literally (`%`, `_` and `\`
 /// escaped), lowercased as the statement lowercases names.
@@ -142,15 +144,30 @@ pub(super) async fn patch(
     get(db, owner, id, now).await
 }
 
-/// Deletes a deck; the foreign keys cascade to its cards, their reviews and its rollups.
+/// Deletes a deck: its cards first (their reviews cascade), then the deck (its rollups
+/// cascade), in one transaction. Cards before the deck is the order every other write takes
+/// their rows in (a review updates its card, then its deck), so on PostgreSQL a deletion and a
+/// review never wait for each other in a cycle; the deck's own cascade would lock them the
+/// other way round.
 pub(super) async fn delete(db: &Database, owner: Uuid, id: Uuid) -> Result<bool> {
-    let deleted = on_pool!(db, pool => {
+    let mut tx = db.begin_write().await?;
+    let deleted = on_tx!(&mut tx, conn => {
+        sqlx::query(DELETE_CARDS)
+            .bind(id)
+            .bind(owner)
+            .execute(&mut **conn)
+            .await?;
         sqlx::query(DELETE_DECK)
             .bind(id)
             .bind(owner)
-            .execute(pool)
+            .execute(&mut **conn)
             .await
             .map(|done| done.rows_affected())
     })?;
-    Ok(deleted > 0)
+    if deleted == 0 {
+        // Nothing of the owner's by that id: no card was deleted either.
+        return Ok(false);
+    }
+    tx.commit().await?;
+    Ok(true)
 }

@@ -60,7 +60,10 @@ pub(super) fn small(value: i64) -> u32 {
     u32::try_from(value.max(0)).unwrap_or(u32::MAX)
 }
 
-fn decode_error(column: &str, source: impl std::error::Error + Send + Sync + 'static) -> sqlx::Error {
+fn decode_error(
+    column: &str,
+    source: impl std::error::Error + Send + Sync + 'static,
+) -> sqlx::Error {
     sqlx::Error::ColumnDecode {
         index: column.into(),
         source: Box::new(source),
@@ -174,12 +177,10 @@ where
             card_id: row.try_get(1)?,
             deck_id: row.try_get(2)?,
             rating: Rating::from_number(rating).ok_or_else(|| {
-                decode_error(
-                    "rating",
-                    crate::flashcards::UnknownName(rating.to_string()),
-                )
+                decode_error("rating", crate::flashcards::UnknownName(rating.to_string()))
             })?,
-            state_before: CardState::try_from(state).map_err(|e| decode_error("state_before", e))?,
+            state_before: CardState::try_from(state)
+                .map_err(|e| decode_error("state_before", e))?,
             reviewed_at: row.try_get(5)?,
             review_day: row.try_get(6)?,
             elapsed_days: small(row.try_get(7)?),

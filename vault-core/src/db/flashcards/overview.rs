@@ -39,6 +39,10 @@ const COUNTERS: &str = "SELECT CAST(COALESCE(SUM(new_count), 0) AS BIGINT), \
 
 type Counters = (i64, i64, i64, i64, i64, i64);
 
+/// A day of the rollup summed over decks: day, reviews, again, hard, good, easy, recall total,
+/// recall kept.
+type DaySums = (NaiveDate, i64, i64, i64, i64, i64, i64, i64);
+
 fn state_counts(c: &Counters) -> StateCounts {
     StateCounts {
         new: count(c.0),
@@ -148,7 +152,7 @@ pub(super) async fn stats(
             .push(" AND day <= ")
             .push_bind(today)
             .push(" GROUP BY day");
-        let days: Vec<(NaiveDate, i64, i64, i64, i64, i64, i64, i64)> =
+        let days: Vec<DaySums> =
             days.build_query_as().fetch_all(pool).await?;
         // The streak: days with reviews, newest first, a year at a time until it breaks.
         let mut seen: Vec<NaiveDate> = Vec::new();
