@@ -1014,3 +1014,36 @@ pub async fn flashcards_ownership_table(ctx: Ctx) {
         .await
         .expect_status(204);
 }
+
+/// For an app that mounts only the auth and flashcards modules (API.md: a host may mount any
+/// module on its own): a card is created and reviewed end to end, the other modules are not
+/// there, and errors are still the contract's.
+pub async fn auth_and_flashcards_mounted_alone(ctx: Ctx) {
+    let h = ctx.start().await;
+    let ada = h.register("ada").await;
+    let d = deck(&h, &ada, "alone").await;
+    let c = card(&h, &ada, &d, "question").await;
+    let reviewed = review(&h, &ada, &c, "easy").await;
+    assert_eq!(reviewed["card"]["state"], "review");
+    assert_eq!(reviewed["review"]["state_before"], "new");
+    let history = get(&h, &ada, &format!("/api/cards/{}/reviews/", id(&c))).await;
+    assert_eq!(history["results"], json!([reviewed["review"]]));
+    assert_eq!(get(&h, &ada, "/api/stats").await["total_reviews"], 1);
+    h.get("/api/resources")
+        .bearer(&ada.access)
+        .send()
+        .await
+        .expect_problem(404, "not_found");
+    h.put("/api/decks")
+        .bearer(&ada.access)
+        .json(json!({"name": "x"}))
+        .send()
+        .await
+        .expect_problem(405, "method_not_allowed");
+    expect_401(
+        &h.get("/api/study").send().await,
+        "not_authenticated",
+        CHALLENGE,
+        "anonymous study",
+    );
+}
