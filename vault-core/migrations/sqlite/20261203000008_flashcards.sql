@@ -40,9 +40,10 @@ CREATE TABLE cards (
     updated_at  TEXT NOT NULL
 );
 -- Due cards other than new ones, most overdue first (study queue, due counts), per owner and
--- per deck; new cards (always "due") are left out so they never lengthen these ranges.
-CREATE INDEX cards_owner_due ON cards (owner_id, due) WHERE state <> 'new';
-CREATE INDEX cards_deck_due ON cards (deck_id, due) WHERE state <> 'new';
+-- per deck, in the order the queue reads them (id breaks ties); new cards (always "due") are
+-- left out so they never lengthen these ranges.
+CREATE INDEX cards_owner_due ON cards (owner_id, due, id) WHERE state <> 'new';
+CREATE INDEX cards_deck_due ON cards (deck_id, due, id) WHERE state <> 'new';
 -- New cards in creation order (study queue).
 CREATE INDEX cards_owner_new ON cards (owner_id, created_at, id) WHERE state = 'new';
 -- Listings of a deck's cards, all or of one state.

@@ -37,6 +37,11 @@
 //! last; 409 `conflict` when a review kept losing races with other reviews of the same card
 //! ([`REVIEW_ATTEMPTS`]).
 //!
+//! Time comes from a [`crate::time::Clock`]: the system clock, or one a test moves
+//! ([`crate::time::ManualClock`] through [`crate::VaultBuilder::clock`] or
+//! [`FlashcardService::with_clock`]). Days (today's reviews, `by_day`, streaks, the daily
+//! new-card limit) are calendar days of [`crate::FlashcardsConfig::time_zone`].
+//!
 //! # Scheduling
 //!
 //! [`schedule`]: FSRS-6 from the `fsrs` crate with its 21 published default parameters, and

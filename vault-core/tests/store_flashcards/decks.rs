@@ -224,3 +224,41 @@ pub(crate) async fn deleting_the_user_removes_every_flashcard_row(ctx: Ctx) {
         assert_eq!(count_where(&ctx.db, &sql, bob).await, 1, "{table}");
     }
 }
+
+pub(crate) async fn every_call_for_a_deleted_owner_is_refused_as_its_token(ctx: Ctx) {
+    let ada = user(&ctx, "ada").await;
+    let d = deck(&ctx, ada, "D").await;
+    let c = card(&ctx, ada, d, "q", 0).await;
+    let write = ReviewWriteFor::new(&c).write(Rating::Good, at(10));
+    exec(&ctx.db, "DELETE FROM users WHERE id = $1", ada)
+        .await
+        .expect("the user is deleted");
+    let gone = |result: vault_core::Result<()>, call: &str| {
+        assert!(
+            matches!(result, Err(vault_core::Error::InvalidAccessToken(_))),
+            "{call}: {result:?}"
+        );
+    };
+    let store = &ctx.store;
+    gone(
+        store
+            .create_deck(ada, Uuid::now_v7(), &fields("X"), at(0))
+            .await
+            .map(drop),
+        "create_deck",
+    );
+    gone(store.get_deck(ada, d, at(0)).await.map(drop), "get_deck");
+    gone(
+        store
+            .create_card(ada, d, Uuid::now_v7(), "q", "", at(0))
+            .await
+            .map(drop),
+        "create_card",
+    );
+    gone(store.get_card(ada, c.id).await.map(drop), "get_card");
+    gone(store.delete_card(ada, c.id).await.map(drop), "delete_card");
+    gone(
+        store.record_review(ada, &write).await.map(drop),
+        "record_review",
+    );
+}

@@ -66,6 +66,7 @@ vault_core::store_suite! {
         a_move_to_another_owners_deck_changes_nothing,
         deleting_a_deck_removes_its_cards_reviews_and_rollups,
         deleting_the_user_removes_every_flashcard_row,
+        every_call_for_a_deleted_owner_is_refused_as_its_token,
         a_review_is_recorded_with_its_rollup_and_history_newest_first,
         a_stale_review_writes_nothing,
         a_review_whose_write_fails_leaves_the_card_unchanged,
