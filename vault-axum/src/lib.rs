@@ -6,7 +6,7 @@
 //!
 //! Each module is one file whose handlers carry their `#[utoipa::path]` documentation, and one
 //! function returning its [`OpenApiRouter`] ([`auth::router`], [`resources::router`],
-//! [`health::router`]): utoipa-axum registers a route and its OpenAPI operation together, so
+//! [`flashcards::router`], [`health::router`]): utoipa-axum registers a route and its OpenAPI operation together, so
 //! neither exists without the other. [`app`] mounts them all; [`api`] gives the same routes
 //! and document to a host that adds its own.
 //!
@@ -71,6 +71,7 @@ pub mod auth;
 pub mod docs;
 mod error;
 mod extract;
+pub mod flashcards;
 pub mod health;
 pub mod resources;
 mod routing;
@@ -124,6 +125,7 @@ pub fn api(vault: &Vault) -> OpenApiRouter<Vault> {
     OpenApiRouter::with_openapi(VaultApi::openapi())
         .merge(auth::router(vault))
         .merge(resources::router(vault))
+        .merge(flashcards::router(vault))
         .merge(health::router())
 }
 

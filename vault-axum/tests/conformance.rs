@@ -33,3 +33,20 @@ fn app(vault: Vault) -> Box<dyn TestApp> {
 }
 
 vault_core::conformance_tests!(app);
+
+/// A host that mounts only auth and flashcards, with the cross-cutting layers.
+fn auth_and_flashcards(vault: Vault) -> Box<dyn TestApp> {
+    let routes = vault_axum::auth::router(&vault).merge(vault_axum::flashcards::router(&vault));
+    let router = axum::Router::from(routes).with_state(vault);
+    Box::new(AxumApp(vault_axum::with_layers(router)))
+}
+
+#[tokio::test]
+async fn auth_and_flashcards_mount_alone() {
+    vault_core::testkit::run(
+        vault_core::testkit::Backend::Sqlite,
+        auth_and_flashcards,
+        vault_core::testkit::scenarios::auth_and_flashcards_mounted_alone,
+    )
+    .await;
+}

@@ -23,6 +23,7 @@
 //! | `VAULT_S3_BUCKET` | unset | store file blobs in this S3 bucket instead (feature `s3`) |
 //! | `VAULT_S3_ENDPOINT`, `VAULT_S3_REGION` | AWS, `us-east-1` | S3-compatible endpoint (MinIO, …) and region |
 //! | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` | instance role | S3 credentials |
+//! | `VAULT_TIME_ZONE` | `UTC` | IANA time zone whose days the flashcards count (today's reviews, streaks, the daily new-card limit) |
 //! | `VAULT_ADMIN_PASSWORD` | typed (no echo) or read from stdin | password for `create-admin` |
 
 use std::io::{BufRead, IsTerminal as _, Write};
@@ -142,6 +143,7 @@ environment (defaults in brackets):
   VAULT_MAX_CONNECTIONS    database connections [10]
   VAULT_FILES_DIR          directory of uploaded files [<database>.files]
   VAULT_S3_BUCKET, VAULT_S3_ENDPOINT, VAULT_S3_REGION  files in S3 instead (feature s3)
+  VAULT_TIME_ZONE          IANA time zone of the flashcards' days [UTC]
   VAULT_ADMIN_PASSWORD     password for create-admin
   RUST_LOG                 log filter [info]
 "
@@ -225,6 +227,10 @@ pub fn settings_from(var: impl Fn(&str) -> Option<String>) -> Result<Settings> {
         })?;
     }
     config.resources.blob_dir = var("VAULT_FILES_DIR").map(PathBuf::from);
+    if let Some(zone) = var("VAULT_TIME_ZONE") {
+        config.flashcards.time_zone = crate::config::FlashcardsConfig::parse_time_zone(&zone)
+            .map_err(|e| Error::Config(format!("VAULT_TIME_ZONE: {e}")))?;
+    }
     config.validate()?;
     Ok(Settings {
         s3_bucket: var("VAULT_S3_BUCKET").filter(|b| !b.is_empty()),
@@ -617,6 +623,7 @@ mod tests {
             "VAULT_HEADER_READ_TIMEOUT",
             "VAULT_BODY_IDLE_TIMEOUT",
             "VAULT_SHUTDOWN_GRACE_SECONDS",
+            "VAULT_TIME_ZONE",
             DEFAULT_BIND,
         ] {
             assert!(text.contains(expected), "{expected} missing from:\n{text}");
@@ -635,6 +642,29 @@ mod tests {
             "an empty line is left to the strength check"
         );
         assert!(matches!(read(""), Err(Error::Config(m)) if m.contains("no password")));
+    }
+
+    #[test]
+    fn the_flashcards_time_zone_is_an_iana_name() {
+        let secret = "x".repeat(40);
+        let s = settings_from(env(&[("VAULT_JWT_SECRET", &secret)])).unwrap();
+        assert_eq!(s.config.flashcards.time_zone, chrono_tz::Tz::UTC);
+        let s = settings_from(env(&[
+            ("VAULT_JWT_SECRET", &secret),
+            ("VAULT_TIME_ZONE", "America/Sao_Paulo"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            s.config.flashcards.time_zone,
+            chrono_tz::Tz::America__Sao_Paulo
+        );
+        let Err(Error::Config(message)) = settings_from(env(&[
+            ("VAULT_JWT_SECRET", &secret),
+            ("VAULT_TIME_ZONE", "Nowhere/Special"),
+        ])) else {
+            panic!("an unknown time zone was accepted");
+        };
+        assert!(message.contains("VAULT_TIME_ZONE"), "{message}");
     }
 
     #[test]

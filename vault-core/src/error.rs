@@ -48,6 +48,20 @@ impl FieldErrors {
         }
     }
 
+    /// Adds every message of `other`.
+    pub fn merge(&mut self, other: FieldErrors) {
+        for (field, messages) in other.0 {
+            self.0.entry(field).or_default().extend(messages);
+        }
+    }
+
+    /// The fields with errors and their messages, by field name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.0
+            .iter()
+            .map(|(field, messages)| (field.as_str(), messages.as_slice()))
+    }
+
     /// Whether no field has an error.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

@@ -38,6 +38,7 @@ pub mod db;
 #[cfg(feature = "swagger-ui")]
 pub mod docs;
 pub mod error;
+pub mod flashcards;
 pub mod ownership;
 pub mod page;
 pub mod principal;
@@ -55,8 +56,8 @@ pub mod wire;
 pub mod testkit;
 
 pub use config::{
-    AuthConfig, CacheConfig, Config, DatabaseConfig, HttpConfig, Rate, ResourcesConfig, Secret,
-    ThrottleConfig,
+    AuthConfig, CacheConfig, Config, DatabaseConfig, FlashcardsConfig, HttpConfig, Rate,
+    ResourcesConfig, Secret, ThrottleConfig,
 };
 pub use db::Database;
 pub use error::{Error, FieldErrors, Problem, Result};

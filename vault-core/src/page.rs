@@ -109,6 +109,23 @@ impl Query {
         }
     }
 
+    /// The `?search=` text of a listing: trimmed, `None` when blank or already refused (a NUL
+    /// in it), at most `max` characters (a longer one is recorded in `errors`).
+    pub fn search_text(&self, max: usize, errors: &mut FieldErrors) -> Option<String> {
+        let search = self
+            .get("search")
+            .map(str::trim)
+            .filter(|s| !s.is_empty())?;
+        if errors.get("search").is_some() {
+            return None;
+        }
+        if crate::text::longer_than(search, max) {
+            errors.add("search", crate::text::too_long(max));
+            return None;
+        }
+        Some(search.to_string())
+    }
+
     /// The query string with `page` and `page_size` replaced, for links.
     fn with_page(&self, page: u64, page_size: u64) -> String {
         let mut out = form_urlencoded::Serializer::new(String::new());
@@ -125,7 +142,7 @@ impl Query {
 
 /// A whole number written in ASCII digits only; one too large for `u64` is `u64::MAX` (as
 /// a page, it is past the last all the same).
-fn whole_number(text: &str) -> Option<u64> {
+pub(crate) fn whole_number(text: &str) -> Option<u64> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

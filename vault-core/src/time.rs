@@ -14,6 +14,61 @@ pub fn now() -> Timestamp {
     DateTime::from_timestamp_micros(micros).unwrap_or(now)
 }
 
+/// Where a service reads the current time: the system clock in production, a [`ManualClock`]
+/// in tests that move time (a card reviewed "three days later", a learning step falling due).
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// The current time, truncated to microseconds (see [`now`]).
+    fn now(&self) -> Timestamp;
+}
+
+/// The system clock ([`now`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        now()
+    }
+}
+
+/// A clock that stands still until moved: for tests and simulations.
+#[derive(Debug)]
+pub struct ManualClock {
+    micros: std::sync::atomic::AtomicI64,
+}
+
+impl ManualClock {
+    /// A clock showing `at` (truncated to microseconds).
+    pub fn new(at: Timestamp) -> Self {
+        Self {
+            micros: std::sync::atomic::AtomicI64::new(at.timestamp_micros()),
+        }
+    }
+
+    /// Sets the time to `at`.
+    pub fn set(&self, at: Timestamp) {
+        self.micros
+            .store(at.timestamp_micros(), std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Moves the time forward by `by` (backward when negative).
+    pub fn advance(&self, by: chrono::Duration) {
+        let step = by.num_microseconds().unwrap_or(i64::MAX);
+        let _ = self.micros.fetch_update(
+            std::sync::atomic::Ordering::SeqCst,
+            std::sync::atomic::Ordering::SeqCst,
+            |micros| Some(micros.saturating_add(step)),
+        );
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        let micros = self.micros.load(std::sync::atomic::Ordering::SeqCst);
+        DateTime::from_timestamp_micros(micros).unwrap_or_else(now)
+    }
+}
+
 /// Formats a timestamp as the contract's RFC 3339 (`2026-11-22T10:15:30.123Z`).
 pub fn format(ts: &Timestamp) -> String {
     let mut buf = [0; WIRE_LEN];
@@ -92,6 +147,37 @@ pub mod rfc3339 {
         chrono::DateTime::parse_from_rfc3339(&text)
             .map(|t| t.with_timezone(&chrono::Utc))
             .map_err(serde::de::Error::custom)
+    }
+}
+
+/// serde adapter for optional [`Timestamp`] fields (`null` when absent).
+pub mod rfc3339_option {
+    use super::Timestamp;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serializes as RFC 3339 with milliseconds and `Z`, or `null`.
+    ///
+    /// # Errors
+    /// Only the serializer's own.
+    pub fn serialize<S: Serializer>(ts: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+        match ts {
+            Some(ts) => super::rfc3339::serialize(ts, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Parses any RFC 3339 timestamp, or `null`.
+    ///
+    /// # Errors
+    /// When the value is neither `null` nor RFC 3339.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+        let text = Option::<String>::deserialize(d)?;
+        text.map(|text| {
+            chrono::DateTime::parse_from_rfc3339(&text)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(serde::de::Error::custom)
+        })
+        .transpose()
     }
 }
 

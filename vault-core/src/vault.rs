@@ -32,6 +32,7 @@ struct Inner {
     database: Database,
     auth: AuthService,
     resources: crate::resources::ResourceService,
+    flashcards: crate::flashcards::FlashcardService,
     #[cfg(feature = "swagger-ui")]
     docs: crate::docs::DocsUi,
 }
@@ -44,6 +45,7 @@ pub struct VaultBuilder {
     throttle: Option<Arc<dyn Throttle>>,
     auth_store: Option<Arc<dyn AuthStore>>,
     blobs: Option<Arc<dyn crate::blob::BlobStore>>,
+    clock: Option<Arc<dyn crate::time::Clock>>,
     migrate: bool,
 }
 
@@ -89,6 +91,13 @@ impl VaultBuilder {
     /// [`Config::blob_dir`]).
     pub fn blob_store(mut self, blobs: Arc<dyn crate::blob::BlobStore>) -> Self {
         self.blobs = Some(blobs);
+        self
+    }
+
+    /// Reads the time of the flashcards module (due times, reviews, local days) from `clock`
+    /// instead of the system clock: tests and simulations that move time.
+    pub fn clock(mut self, clock: Arc<dyn crate::time::Clock>) -> Self {
+        self.clock = Some(clock);
         self
     }
 
@@ -140,6 +149,15 @@ impl VaultBuilder {
             self.config.http.public_base_url.clone(),
         )
         .with_response_cache(cache_bytes.map(|bytes| bytes / 4));
+        let mut flashcards = crate::flashcards::FlashcardService::new(
+            database.flashcard_store(),
+            &self.config.flashcards,
+            &self.config.http.api_prefix,
+            self.config.http.public_base_url.clone(),
+        )?;
+        if let Some(clock) = self.clock {
+            flashcards = flashcards.with_clock(clock);
+        }
         Ok(Vault {
             inner: Arc::new(Inner {
                 #[cfg(feature = "swagger-ui")]
@@ -148,6 +166,7 @@ impl VaultBuilder {
                 database,
                 auth,
                 resources,
+                flashcards,
             }),
         })
     }
@@ -170,6 +189,7 @@ impl Vault {
             throttle: None,
             auth_store: None,
             blobs: None,
+            clock: None,
             migrate: true,
         }
     }
@@ -192,6 +212,11 @@ impl Vault {
     /// Resources and tags (API.md §4).
     pub fn resources(&self) -> &crate::resources::ResourceService {
         &self.inner.resources
+    }
+
+    /// Flashcards: decks, cards, reviews, the study queue and stats (API.md §5).
+    pub fn flashcards(&self) -> &crate::flashcards::FlashcardService {
+        &self.inner.flashcards
     }
 
     /// DELETE /auth/me: deletes the caller's account and everything they own, including their

@@ -111,7 +111,7 @@ pub fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     let result: std::result::Result<T, _> = serde_path_to_error::deserialize(&mut de);
     let value = match result {
         Ok(value) => value,
-        Err(error) => return Err(json_error(error)),
+        Err(error) => return Err(json_error(error, body)),
     };
     if let Err(error) = de.end() {
         return Err(Error::Parse(format!("JSON parse error - {error}")));
@@ -119,7 +119,7 @@ pub fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     Ok(value)
 }
 
-fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> Error {
+fn json_error(error: serde_path_to_error::Error<serde_json::Error>, body: &[u8]) -> Error {
     let path = error.path().to_string();
     let inner = error.into_inner();
     match inner.classify() {
@@ -128,6 +128,13 @@ fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> Error {
             let message = strip_position(&message);
             let (field, text) = describe_data_error(&path, message);
             Error::field(field, text)
+        }
+        // serde_json reports a value of the wrong type for an enum (`{"rating": 3}`) as a
+        // syntax error ("expected value"); in valid JSON it is the field's type that is wrong.
+        serde_json::error::Category::Syntax
+            if path != "." && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() =>
+        {
+            Error::field(path, "Invalid type: expected one of the allowed names.")
         }
         _ => Error::Parse(format!("JSON parse error - {inner}")),
     }
@@ -335,6 +342,36 @@ mod tests {
             decode_json::<Sample>(br#"{"title":"a","count":1} trailing"#),
             Err(Error::Parse(_))
         ));
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Colour {
+        Red,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Painted {
+        colour: Colour,
+    }
+
+    #[test]
+    fn an_enum_of_the_wrong_type_names_its_field() {
+        for body in [
+            &br#"{"colour": 3}"#[..],
+            br#"{"colour": [1]}"#,
+            br#"{"colour": true}"#,
+        ] {
+            let (field, _) = field_of(decode_json::<Painted>(body).unwrap_err());
+            assert_eq!(field, "colour", "{}", String::from_utf8_lossy(body));
+        }
+        // Broken JSON around the same field is still a parse error.
+        assert!(matches!(
+            decode_json::<Painted>(br#"{"colour": 3"#),
+            Err(Error::Parse(_))
+        ));
+        assert!(decode_json::<Painted>(br#"{"colour": "red"}"#).is_ok());
     }
 
     #[test]

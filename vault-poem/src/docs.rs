@@ -14,7 +14,7 @@ use vault_core::error::PROBLEM_JSON;
 use vault_core::{Error, Vault};
 
 use crate::error::{into_poem, ApiError};
-use crate::{AuthApi, HealthApi, ResourcesApi};
+use crate::{AuthApi, FlashcardsApi, HealthApi, ResourcesApi};
 
 /// The document's title.
 pub(crate) const TITLE: &str = "Vault API";
@@ -22,16 +22,20 @@ pub(crate) const TITLE: &str = "Vault API";
 pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The OpenAPI document [`crate::app`] serves at `{api_prefix}/openapi.json`: every operation
-/// of [`AuthApi`], [`ResourcesApi`] (under `api_prefix`) and [`HealthApi`] (at the root), as
+/// of [`AuthApi`], [`ResourcesApi`], [`FlashcardsApi`] (under `api_prefix`) and [`HealthApi`] (at the root), as
 /// poem-openapi builds it from their declarations, with the OAuth2 token URL under
 /// `api_prefix`.
 pub fn document(api_prefix: &str) -> String {
-    let spec = OpenApiService::new((AuthApi, ResourcesApi, HealthApi), TITLE, VERSION)
-        .description(
-            "Accounts, sessions and personal data modules. Errors are RFC 9457 problem documents.",
-        )
-        .license(LicenseObject::new("MIT OR Apache-2.0").identifier("MIT OR Apache-2.0"))
-        .spec();
+    let spec = OpenApiService::new(
+        (AuthApi, ResourcesApi, FlashcardsApi, HealthApi),
+        TITLE,
+        VERSION,
+    )
+    .description(
+        "Accounts, sessions and personal data modules. Errors are RFC 9457 problem documents.",
+    )
+    .license(LicenseObject::new("MIT OR Apache-2.0").identifier("MIT OR Apache-2.0"))
+    .spec();
     let Ok(mut doc) = serde_json::from_str::<Value>(&spec) else {
         return spec;
     };
@@ -63,11 +67,29 @@ pub fn document(api_prefix: &str) -> String {
     {
         document_body_problems(operation);
     }
+    if let Some(schemas) = doc.pointer_mut("/components/schemas") {
+        name_date_format(schemas);
+    }
     if let Some(password) = doc.pointer_mut("/components/securitySchemes/oauth2/flows/password") {
         let token_url = format!("{api_prefix}/auth/token");
         *password = serde_json::json!({ "tokenUrl": token_url, "scopes": {} });
     }
     serde_json::to_string(&doc).unwrap_or(spec)
+}
+
+/// poem-openapi documents chrono's `NaiveDate` as format `naive-date`; a `YYYY-MM-DD` string
+/// is OpenAPI's registered format `date` (what validators and generated clients know).
+fn name_date_format(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if map.get("format").and_then(Value::as_str) == Some("naive-date") {
+                map.insert("format".into(), Value::from("date"));
+            }
+            map.values_mut().for_each(name_date_format);
+        }
+        Value::Array(items) => items.iter_mut().for_each(name_date_format),
+        _ => {}
+    }
 }
 
 /// Gives an operation that reads a body the 413 and 415 every body can meet (problem+json),

@@ -4,7 +4,7 @@
 //! `vault-axum`. Thin by design: every rule lives in `vault-core`.
 //!
 //! Each module is a poem-openapi [`OpenApi`](trait@poem_openapi::OpenApi): [`AuthApi`],
-//! [`ResourcesApi`] and [`HealthApi`]. [`app`] mounts them all as the example servers serve
+//! [`ResourcesApi`], [`FlashcardsApi`] and [`HealthApi`]. [`app`] mounts them all as the example servers serve
 //! them; a host that documents its own operations with poem-openapi composes Vault's APIs
 //! with its own in one `OpenApiService`, so its document lists both:
 //!
@@ -55,6 +55,7 @@ mod auth;
 mod docs;
 mod error;
 mod extract;
+mod flashcards;
 mod health;
 mod params;
 mod payload;
@@ -71,6 +72,7 @@ pub use auth::AuthApi;
 pub use docs::document;
 pub use error::{into_poem, problem_layer, ApiError};
 pub use extract::{throttle, AuthUser, ClientIp, JsonBody, MaybeAuthUser};
+pub use flashcards::FlashcardsApi;
 pub use health::HealthApi;
 pub use params::{ApiAuth, HeaderParam, Id, MaybeApiAuth, QueryParam};
 pub use payload::{BodyDoc, Json, Multipart, Streamed, Unparsed};
@@ -86,7 +88,7 @@ pub use routing::{serve, Methods};
 pub fn app(vault: Vault) -> impl Endpoint<Output = poem::Response> {
     let prefix = vault.config().http.api_prefix.clone();
     let modules = serve(OpenApiService::new(
-        (AuthApi, ResourcesApi),
+        (AuthApi, ResourcesApi, FlashcardsApi),
         docs::TITLE,
         docs::VERSION,
     ));

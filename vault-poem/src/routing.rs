@@ -241,11 +241,11 @@ fn segments(path: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{AuthApi, HealthApi, ResourcesApi};
+    use crate::{AuthApi, FlashcardsApi, HealthApi, ResourcesApi};
 
     #[test]
     fn allow_lists_the_declared_methods_in_order() {
-        let table = MethodTable::of::<(AuthApi, ResourcesApi, HealthApi)>();
+        let table = MethodTable::of::<(AuthApi, ResourcesApi, FlashcardsApi, HealthApi)>();
         assert_eq!(table.allowed("/auth/me"), ["GET", "PATCH", "DELETE"]);
         assert_eq!(table.allowed("/auth/register"), ["POST"]);
         assert_eq!(

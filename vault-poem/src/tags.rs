@@ -10,6 +10,8 @@ pub(crate) enum ApiTags {
     Auth,
     /// Notes, links, files, references and their tags
     Resources,
+    /// Decks, cards and FSRS-6 spaced repetition
+    Flashcards,
     /// Liveness and readiness
     Health,
 }

@@ -33,3 +33,30 @@ fn app(vault: Vault) -> Box<dyn TestApp> {
 }
 
 vault_core::conformance_tests!(app);
+
+/// A host that mounts only auth and flashcards under `/api`, behind the general rate limits,
+/// with the cross-cutting layers.
+fn auth_and_flashcards(vault: Vault) -> Box<dyn TestApp> {
+    let service = poem_openapi::OpenApiService::new(
+        (vault_poem::AuthApi, vault_poem::FlashcardsApi),
+        "host",
+        "1",
+    );
+    let route = poem::Route::new()
+        .nest(
+            "/api",
+            vault_poem::serve(service).around(vault_poem::throttle),
+        )
+        .data(vault);
+    Box::new(PoemApp(vault_poem::with_layers(route).boxed()))
+}
+
+#[tokio::test]
+async fn auth_and_flashcards_mount_alone() {
+    vault_core::testkit::run(
+        vault_core::testkit::Backend::Sqlite,
+        auth_and_flashcards,
+        vault_core::testkit::scenarios::auth_and_flashcards_mounted_alone,
+    )
+    .await;
+}

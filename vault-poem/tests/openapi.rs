@@ -11,7 +11,7 @@ use vault_core::testkit::{test_config, Backend, TestDatabase, TEST_PASSWORD};
 use vault_core::Vault;
 use vault_poem::{ApiAuth, ApiError, AuthApi, Id, Json};
 
-const OPERATIONS: [(&str, &str); 25] = [
+const OPERATIONS: [(&str, &str); 41] = [
     ("post", "/auth/register"),
     ("post", "/auth/token"),
     ("post", "/auth/token/refresh"),
@@ -35,6 +35,22 @@ const OPERATIONS: [(&str, &str); 25] = [
     ("get", "/tags/{id}"),
     ("patch", "/tags/{id}"),
     ("delete", "/tags/{id}"),
+    ("get", "/decks"),
+    ("post", "/decks"),
+    ("get", "/decks/{id}"),
+    ("patch", "/decks/{id}"),
+    ("delete", "/decks/{id}"),
+    ("get", "/decks/{id}/stats"),
+    ("get", "/decks/{id}/cards"),
+    ("post", "/decks/{id}/cards"),
+    ("get", "/cards/{id}"),
+    ("patch", "/cards/{id}"),
+    ("delete", "/cards/{id}"),
+    ("get", "/cards/{id}/reviews"),
+    ("post", "/cards/{id}/reviews"),
+    ("get", "/cards/{id}/preview"),
+    ("get", "/study"),
+    ("get", "/stats"),
     ("get", "/health/live"),
     ("get", "/health/ready"),
 ];

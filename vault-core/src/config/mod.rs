@@ -1,16 +1,18 @@
 //! Configuration in sections, one per concern or module, each with documented defaults and
 //! `with_*` builders: [`Config`] holds [`DatabaseConfig`], [`HttpConfig`], [`AuthConfig`],
-//! [`ThrottleConfig`] and [`ResourcesConfig`].
+//! [`ThrottleConfig`], [`ResourcesConfig`] and [`FlashcardsConfig`].
 
 use std::fmt;
 
 use crate::error::{Error, Result};
 
 mod auth;
+mod flashcards;
 mod sections;
 mod throttle;
 
 pub use auth::{AuthConfig, HashingConfig, PasswordHashParams};
+pub use flashcards::FlashcardsConfig;
 pub use sections::{CacheConfig, DatabaseConfig, HttpConfig, ResourcesConfig};
 pub use throttle::{Rate, ThrottleConfig};
 
@@ -61,6 +63,8 @@ pub struct Config {
     pub throttle: ThrottleConfig,
     /// Resources, tags and files.
     pub resources: ResourcesConfig,
+    /// Flashcards: scheduling, the daily new-card limit, the time zone of days.
+    pub flashcards: FlashcardsConfig,
 }
 
 impl Config {
@@ -72,6 +76,7 @@ impl Config {
             auth: AuthConfig::new(jwt_secret),
             throttle: ThrottleConfig::default(),
             resources: ResourcesConfig::default(),
+            flashcards: FlashcardsConfig::default(),
         }
     }
 
@@ -107,6 +112,13 @@ impl Config {
     #[must_use]
     pub fn with_resources(mut self, resources: ResourcesConfig) -> Self {
         self.resources = resources;
+        self
+    }
+
+    /// With this flashcards section.
+    #[must_use]
+    pub fn with_flashcards(mut self, flashcards: FlashcardsConfig) -> Self {
+        self.flashcards = flashcards;
         self
     }
 
@@ -186,6 +198,9 @@ impl Config {
                 "http.header_read_timeout and http.body_idle_timeout must be positive".into(),
             ));
         }
+        if let Some(problem) = self.flashcards.problem() {
+            return Err(Error::Config(problem));
+        }
         Ok(())
     }
 }
@@ -236,6 +251,8 @@ mod tests {
         for prefix in ["", "/api", "/v1/vault"] {
             assert!(!refused(&|c| c.http.api_prefix = prefix.into()), "{prefix}");
         }
+        assert!(refused(&|c| c.flashcards.desired_retention = 0.5));
+        assert!(refused(&|c| c.flashcards.maximum_interval_days = 0));
         assert!(refused(&|c| c.http.header_read_timeout = Duration::ZERO));
         assert!(refused(&|c| c.http.body_idle_timeout = Duration::ZERO));
         assert!(!refused(&|c| {

@@ -1,5 +1,5 @@
 //! Storage: one [`Database`] handle over SQLite or PostgreSQL, and one SQL store type per
-//! module over it: [`SqlAuthStore`] and [`SqlResourceStore`].
+//! module over it: [`SqlAuthStore`], [`SqlResourceStore`] and [`SqlFlashcardStore`].
 //!
 //! Each store method is a plain function. Where the two dialects agree (most of the time: both
 //! take `$1` placeholders, `RETURNING`, `lower()` and `TRUE`), a statement is written once and
@@ -8,6 +8,7 @@
 //! `match` on `Dialect`, and the shared store test suites prove both behave the same.
 
 mod auth;
+mod flashcards;
 mod resources;
 pub(crate) mod search;
 
@@ -20,10 +21,12 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSy
 use sqlx::{Postgres, Sqlite, Transaction};
 
 pub use auth::SqlAuthStore;
+pub use flashcards::SqlFlashcardStore;
 pub use resources::SqlResourceStore;
 
 use crate::auth::AuthStore;
 use crate::error::{Error, Result};
+use crate::flashcards::FlashcardStore;
 use crate::resources::{CachingResourceStore, ResourceStore};
 
 /// How long a SQLite request waits for a pooled connection before answering 503. Writers hold
@@ -204,6 +207,11 @@ impl Database {
     /// The auth store over this database ([`SqlAuthStore`]).
     pub fn auth_store(&self) -> Arc<dyn AuthStore> {
         Arc::new(SqlAuthStore::new(self.clone()))
+    }
+
+    /// The flashcards store over this database ([`SqlFlashcardStore`]).
+    pub fn flashcard_store(&self) -> Arc<dyn FlashcardStore> {
+        Arc::new(SqlFlashcardStore::new(self.clone()))
     }
 
     /// The resources store over this database: [`SqlResourceStore`] behind a

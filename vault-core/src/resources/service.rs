@@ -195,7 +195,7 @@ impl ResourceService {
         let page = match query.page_request() {
             Ok(page) => Some(page),
             Err(Error::Validation(e)) => {
-                merge(&mut errors, e);
+                errors.merge(e);
                 None
             }
             Err(other) => return Err(other),
@@ -209,7 +209,7 @@ impl ResourceService {
         let favorite = match query.bool("favorite") {
             Ok(f) => f,
             Err(Error::Validation(e)) if fresh(&errors, "favorite") => {
-                merge(&mut errors, e);
+                errors.merge(e);
                 None
             }
             Err(Error::Validation(_)) => None,
@@ -235,7 +235,7 @@ impl ResourceService {
         }
         tags.sort();
         tags.dedup();
-        let search = search_text(query, &mut errors);
+        let search = query.search_text(SEARCH_MAX, &mut errors);
         errors.clone().into_result()?;
         let page = page.ok_or(Error::Validation(errors))?;
         let filter = ResourceFilter {
@@ -532,38 +532,6 @@ impl ResourceService {
         }
         if let Err(error) = self.store.forget_blob_garbage(&done).await {
             tracing::warn!(%error, "clearing the blob garbage queue failed");
-        }
-    }
-}
-
-/// The `?search=` text of a listing: trimmed, `None` when blank, at most [`SEARCH_MAX`]
-/// characters (a longer one is recorded in `errors`).
-pub(super) fn search_text(query: &Query, errors: &mut FieldErrors) -> Option<String> {
-    let search = query
-        .get("search")
-        .map(str::trim)
-        .filter(|s| !s.is_empty())?;
-    if errors.get("search").is_some() {
-        return None;
-    }
-    if crate::text::longer_than(search, SEARCH_MAX) {
-        errors.add("search", crate::text::too_long(SEARCH_MAX));
-        return None;
-    }
-    Some(search.to_string())
-}
-
-fn merge(into: &mut FieldErrors, from: FieldErrors) {
-    if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(&from) {
-        for (field, messages) in map {
-            for message in messages
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|m| m.as_str())
-            {
-                into.add(field.clone(), message);
-            }
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use super::{owner, parse_id, search_text, ResourceService};
+use super::{owner, parse_id, ResourceService};
 use crate::error::{Error, FieldErrors, Result};
 use crate::ownership::Verb;
 use crate::page::{Page, Query};
@@ -25,7 +25,9 @@ impl ResourceService {
             Err(Error::Validation(errors)) => (None, errors),
             Err(other) => return Err(other),
         };
-        let search = search_text(query, &mut errors).map(|s| s.to_lowercase());
+        let search = query
+            .search_text(crate::resources::SEARCH_MAX, &mut errors)
+            .map(|s| s.to_lowercase());
         let page = match page {
             Some(page) if errors.is_empty() => page,
             _ => return Err(Error::Validation(errors)),

@@ -101,6 +101,19 @@ impl Ctx {
     /// # Panics
     /// When the database cannot be created or Vault refuses the configuration.
     pub async fn start_with(&self, adjust: impl FnOnce(&mut Config)) -> Harness {
+        self.start_with_clock(adjust, None).await
+    }
+
+    /// A harness whose flashcards module reads the time from `clock` (scenarios that move
+    /// time to make cards due), with [`test_config`] adjusted by `adjust`.
+    ///
+    /// # Panics
+    /// As [`Self::start_with`].
+    pub async fn start_with_clock(
+        &self,
+        adjust: impl FnOnce(&mut Config),
+        clock: Option<std::sync::Arc<dyn crate::time::Clock>>,
+    ) -> Harness {
         let database = TestDatabase::create(self.backend).await;
         let mut config = test_config(&database.url);
         config.resources.blob_dir = Some(database.files_dir());
@@ -108,7 +121,12 @@ impl Ctx {
             config.resources.cache = crate::config::CacheConfig::off();
         }
         adjust(&mut config);
-        let vault = Vault::open(config)
+        let mut builder = Vault::builder(config);
+        if let Some(clock) = clock {
+            builder = builder.clock(clock);
+        }
+        let vault = builder
+            .build()
             .await
             .expect("vault opens on the test database");
         let app = (self.factory)(vault.clone());
@@ -439,6 +457,12 @@ macro_rules! __conformance_backend {
                 nul_characters_are_refused_by_name_everywhere,
                 control_characters_and_lengths_have_limits,
                 requests_of_an_account_deleted_elsewhere_are_401,
+                flashcard_decks_crud_search_pages_and_cascade,
+                flashcard_cards_crud_filters_and_moves,
+                flashcard_reviews_history_and_preview,
+                flashcard_study_queue_and_stats,
+                flashcard_validation_and_malformed_ids,
+                flashcards_ownership_table,
             );
             /// The resources module's scenarios again, without its cache layer.
             mod uncached {

@@ -1,5 +1,6 @@
 //! Property tests of everything that parses untrusted input (issue 14): access tokens, query
-//! strings and pagination, JSON and form bodies, multipart uploads. The `?search=` language has
+//! strings and pagination, JSON and form bodies, multipart uploads; and the flashcards
+//! scheduler's promise that answers never shorten from again to easy. The `?search=` language has
 //! its own, next to its parser (`src/db/search/props.rs`), because its parser is crate-private.
 //!
 //! Each property runs a fixed number of cases (named where it is defined) so CI time is
@@ -12,6 +13,7 @@
 
 mod bodies;
 mod queries;
+mod scheduling;
 mod tokens;
 mod uploads;
 

@@ -24,6 +24,7 @@ use vault_core::time::now;
 use vault_core::Database;
 
 mod counter;
+mod flashcards;
 
 use counter::{install_counter, measure};
 

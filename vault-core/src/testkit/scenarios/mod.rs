@@ -1,5 +1,5 @@
 //! The scenarios of the conformance suite: API.md §1 (conventions), §2 (pagination), §3 (auth),
-//! §4 (resources and tags), §9 (throttling) and §10 (docs, health), tried the way an attacker would. Each is `async fn(Ctx)`; the
+//! §4 (resources and tags), §5 (flashcards), §9 (throttling) and §10 (docs, health), tried the way an attacker would. Each is `async fn(Ctx)`; the
 //! [`conformance_tests!`](crate::conformance_tests) macro lists them.
 
 #![allow(missing_docs)]
@@ -9,6 +9,7 @@ mod conventions;
 mod deleted_owner;
 mod faults;
 mod files;
+mod flashcards;
 mod hostile_input;
 mod listing;
 mod meta;
@@ -26,6 +27,7 @@ pub use conventions::*;
 pub use deleted_owner::*;
 pub use faults::*;
 pub use files::*;
+pub use flashcards::*;
 pub use hostile_input::*;
 pub use listing::*;
 pub use meta::*;

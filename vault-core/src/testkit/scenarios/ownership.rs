@@ -64,6 +64,14 @@ const OWNED: &[Owned] = &[
         list: "/api/resources",
     },
     Owned {
+        create: "/api/decks",
+        body: || json!({"name": "secret deck"}),
+        item: "/api/decks/",
+        put: None,
+        patch: || json!({"name": "stolen"}),
+        list: "/api/decks",
+    },
+    Owned {
         create: "/api/tags",
         body: || json!({"name": "secret-tag"}),
         item: "/api/tags/",
