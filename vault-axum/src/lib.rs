@@ -6,9 +6,9 @@
 //!
 //! Each module is one file whose handlers carry their `#[utoipa::path]` documentation, and one
 //! function returning its [`OpenApiRouter`] ([`auth::router`], [`resources::router`],
-//! [`flashcards::router`], [`health::router`]): utoipa-axum registers a route and its OpenAPI operation together, so
-//! neither exists without the other. [`app`] mounts them all; [`api`] gives the same routes
-//! and document to a host that adds its own.
+//! [`flashcards::router`], [`health::router`]): utoipa-axum registers a route and its OpenAPI
+//! operation together, so neither exists without the other. [`app`] mounts them all; [`api`]
+//! gives the same routes and document to a host that adds its own.
 //!
 //! ```no_run
 //! use axum::{routing::get, Router};
@@ -27,7 +27,7 @@
 //!     routes
 //!         .merge(vault_axum::docs::router(&vault, &document))
 //!         .route("/hello", get(hello))
-//!         .with_state(vault),
+//!         .with_state(vault.clone()),
 //! );
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
 //! // Vault's server loop: slow-client timeouts, client IPs, a bounded graceful shutdown.
