@@ -4,7 +4,8 @@
 # Builds the example server and the `vault-load` driver in release mode, starts the server on a
 # fresh database, seeds it through the API, drives it with wrk and prints requests/s, p50, p99
 # and peak RSS per scenario, then the targets (see README "Load bench"). Exit status 2 when a
-# target is missed. VAULT_LOAD_SECONDS, VAULT_LOAD_BIG and VAULT_TEST_POSTGRES_URL tune it.
+# target is missed. VAULT_LOAD_ONLY (resources, flashcards), VAULT_LOAD_SECONDS, VAULT_LOAD_BIG
+# and VAULT_TEST_POSTGRES_URL tune it.
 set -euo pipefail
 adapter="${1:-axum}"
 database="${2:-sqlite}"

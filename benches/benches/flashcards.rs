@@ -240,7 +240,13 @@ fn stats(c: &mut Criterion, rt: &Runtime, backend: Backend) {
 /// Every benchmark of this file (what `criterion_group!` would generate, but documented):
 /// stats on SQLite always, on PostgreSQL when `VAULT_BENCH_POSTGRES_URL` is set.
 fn benches() {
-    let mut c = Criterion::default().configure_from_args();
+    // Short runs (criterion's defaults are 100 samples over 5 s after 3 s of warm-up): these
+    // figures settle well within that, on shared machines too. The command line overrides.
+    let mut c = Criterion::default()
+        .sample_size(30)
+        .warm_up_time(std::time::Duration::from_secs(1))
+        .measurement_time(std::time::Duration::from_secs(3))
+        .configure_from_args();
     schedule(&mut c);
     let rt = runtime();
     stats(&mut c, &rt, Backend::Sqlite);

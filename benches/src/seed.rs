@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 
 use anyhow::{anyhow, Context, Result};
@@ -105,6 +105,36 @@ fn resource(i: usize) -> Value {
     })
 }
 
+/// Sends requests numbered `from..to` on `threads` keep-alive connections, `send(conn, i)`
+/// sending number `i`; each number is sent once.
+///
+/// # Errors
+/// The first refused request or I/O error.
+fn spread<F>(addr: SocketAddr, from: usize, to: usize, threads: usize, send: F) -> Result<()>
+where
+    F: Fn(&mut Conn, usize) -> Result<()> + Send + Sync + 'static,
+{
+    let next = Arc::new(AtomicUsize::new(from));
+    let send = Arc::new(send);
+    let workers: Vec<_> = (0..threads.max(1))
+        .map(|_| {
+            let next = Arc::clone(&next);
+            let send = Arc::clone(&send);
+            thread::spawn(move || -> Result<()> {
+                let mut conn = Conn::connect(addr)?;
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= to {
+                        return Ok(());
+                    }
+                    send(&mut conn, i)?;
+                }
+            })
+        })
+        .collect();
+    join_all(workers)
+}
+
 /// Creates resources numbered `from..to` for the holder of `token`, on `threads` keep-alive
 /// connections.
 ///
@@ -117,25 +147,105 @@ pub fn resources(
     to: usize,
     threads: usize,
 ) -> Result<()> {
-    let next = Arc::new(AtomicUsize::new(from));
-    let workers: Vec<_> = (0..threads.max(1))
-        .map(|_| {
-            let next = Arc::clone(&next);
-            let token = token.to_string();
-            thread::spawn(move || -> Result<()> {
-                let mut conn = Conn::connect(addr)?;
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= to {
-                        return Ok(());
-                    }
-                    conn.send("POST", "/api/resources", Some(&token), Some(&resource(i)))?
-                        .expect(201, "create resource")?;
-                }
-            })
-        })
-        .collect();
-    join_all(workers)
+    let token = token.to_string();
+    spread(addr, from, to, threads, move |conn, i| {
+        conn.send("POST", "/api/resources", Some(&token), Some(&resource(i)))?
+            .expect(201, "create resource")
+            .map(drop)
+    })
+}
+
+/// Creates a deck named `name` for the holder of `token` and returns its id.
+///
+/// # Errors
+/// When the server refuses.
+pub fn deck(addr: SocketAddr, token: &str, name: &str) -> Result<String> {
+    let mut conn = Conn::connect(addr)?;
+    let body = json!({"name": name, "description": format!("{name}, seeded by the load bench")});
+    let reply = conn
+        .send("POST", "/api/decks", Some(token), Some(&body))?
+        .expect(201, "create deck")?;
+    id_of(&reply)
+}
+
+/// Creates `count` cards in `deck` for the holder of `token`, on `threads` keep-alive
+/// connections, and returns their ids in creation order.
+///
+/// # Errors
+/// The first refused request or I/O error.
+pub fn cards(
+    addr: SocketAddr,
+    token: &str,
+    deck: &str,
+    count: usize,
+    threads: usize,
+) -> Result<Vec<String>> {
+    let ids = Arc::new(Mutex::new(vec![String::new(); count]));
+    let path = format!("/api/decks/{deck}/cards");
+    let token = token.to_string();
+    let filled = Arc::clone(&ids);
+    spread(addr, 0, count, threads, move |conn, i| {
+        let word = WORDS[i % WORDS.len()];
+        let body = json!({
+            "front": format!("Card {i}: what does {word} mean?"),
+            "back": format!("The meaning of {word}, number {i}."),
+        });
+        let reply = conn
+            .send("POST", &path, Some(&token), Some(&body))?
+            .expect(201, "create card")?;
+        let id = id_of(&reply)?;
+        filled
+            .lock()
+            .map_err(|_| anyhow!("a seeding thread panicked"))?[i] = id;
+        Ok(())
+    })?;
+    let ids = ids
+        .lock()
+        .map_err(|_| anyhow!("a seeding thread panicked"))?;
+    Ok(ids.clone())
+}
+
+/// The answers of [`reviews`]' rounds, in turn: the first review of a card is `again`, so a
+/// card reviewed once is in learning and due a minute later.
+const RATINGS: [&str; 7] = ["again", "good", "good", "hard", "good", "easy", "good"];
+
+/// Reviews each of `cards` (owned by the holder of `token`) `rounds` times through
+/// `POST /api/cards/{id}/reviews`, round by round (round `r` answers `RATINGS[r % 7]`), on
+/// `threads` keep-alive connections.
+///
+/// # Errors
+/// The first refused request or I/O error.
+pub fn reviews(
+    addr: SocketAddr,
+    token: &str,
+    cards: &[String],
+    rounds: usize,
+    threads: usize,
+) -> Result<()> {
+    let token = token.to_string();
+    let paths: Vec<String> = cards.iter().map(|id| review_path(id)).collect();
+    let count = paths.len();
+    spread(addr, 0, count * rounds, threads, move |conn, i| {
+        let body = json!({
+            "rating": RATINGS[(i / count) % RATINGS.len()],
+            "duration_ms": 2_000 + (i % 7) * 500,
+        });
+        conn.send("POST", &paths[i % count], Some(&token), Some(&body))?
+            .expect(201, "review card")
+            .map(drop)
+    })
+}
+
+/// The path of `POST /api/cards/{id}/reviews`.
+pub fn review_path(card: &str) -> String {
+    format!("/api/cards/{card}/reviews")
+}
+
+fn id_of(reply: &Value) -> Result<String> {
+    reply["id"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| anyhow!("no id in {reply}"))
 }
 
 /// Registers `users` accounts named `other000…` and gives each `each` resources.

@@ -21,6 +21,10 @@ pub struct Load {
     /// Bearer tokens taken in turn, one per request (each wrk thread starting at another one),
     /// so that a load's requests are spread over several accounts. Empty: none.
     pub rotate_tokens: Vec<String>,
+    /// Paths taken in turn, one per request (in step with `rotate_tokens`, the two wrk threads
+    /// starting far apart), so that a load's requests are spread over many URLs of the same
+    /// host, e.g. many cards. Empty: the path of `url` always.
+    pub rotate_paths: Vec<String>,
     /// Open connections.
     pub connections: u32,
     /// Seconds.
@@ -58,6 +62,7 @@ impl Load {
             headers,
             body: None,
             rotate_tokens: Vec::new(),
+            rotate_paths: Vec::new(),
             connections,
             seconds,
         }
@@ -72,20 +77,27 @@ impl Load {
             lua.push_str("wrk.headers[\"Content-Type\"] = \"application/json\"\n");
             let _ = writeln!(lua, "wrk.body = [[{body}]]");
         }
-        if !self.rotate_tokens.is_empty() {
-            lua.push_str("local tokens = {");
-            for token in &self.rotate_tokens {
-                let _ = write!(lua, "\"Bearer {token}\", ");
-            }
-            // Each thread starts at its own offset: `setup` numbers the threads.
+        if !self.rotate_tokens.is_empty() || !self.rotate_paths.is_empty() {
+            let list = |lua: &mut String, name: &str, items: &[String], prefix: &str| {
+                let _ = write!(lua, "local {name} = {{");
+                for item in items {
+                    let _ = write!(lua, "\"{prefix}{item}\", ");
+                }
+                lua.push_str("}\n");
+            };
+            list(&mut lua, "tokens", &self.rotate_tokens, "Bearer ");
+            list(&mut lua, "paths", &self.rotate_paths, "");
+            // Each thread starts at its own offset (`setup` numbers the threads), far apart,
+            // so that the two threads never send the same path at the same time.
             lua.push_str(
-                "}\nlocal threads = 0\n\
-                 setup = function(thread) threads = threads + 1; thread:set(\"offset\", threads * 7) end\n\
+                "local threads = 0\n\
+                 setup = function(thread) thread:set(\"offset\", threads * 5003); threads = threads + 1 end\n\
                  local turn = nil\n\
                  request = function()\n  \
                    if turn == nil then turn = offset or 0 end\n  \
-                   turn = turn % #tokens + 1\n  \
-                   wrk.headers[\"Authorization\"] = tokens[turn]\n  \
+                   turn = turn + 1\n  \
+                   if #tokens > 0 then wrk.headers[\"Authorization\"] = tokens[turn % #tokens + 1] end\n  \
+                   if #paths > 0 then return wrk.format(nil, paths[turn % #paths + 1]) end\n  \
                    return wrk.format()\n\
                  end\n",
             );

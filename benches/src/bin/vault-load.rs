@@ -11,7 +11,13 @@
 //! over 32 accounts); on PostgreSQL, `pgbench` then commits the same rows straight into the
 //! tables (see `vault_benches::pgbench`), the database's own ceiling for `create-32`.
 //!
-//! Environment: `VAULT_LOAD_SECONDS` (per scenario, default 10), `VAULT_LOAD_BIG` (resources
+//! The flashcards group follows (`Bench::flashcards`): seeded through the API, then
+//! `study-small` / `study` (the study queue of a 100-card / 10 000-card deck, all cards due),
+//! `stats-small` / `stats` (`GET /api/stats` of an account with 1 000 / 100 000 reviews) and
+//! `review` (`POST /api/cards/{id}/reviews` over the 10 000 cards in turn).
+//!
+//! Environment: `VAULT_LOAD_ONLY` (scenario groups to run, comma-separated: `resources`,
+//! `flashcards`; default both), `VAULT_LOAD_SECONDS` (per scenario, default 10), `VAULT_LOAD_BIG` (resources
 //! of the grown user, default 100000; 0 skips the growth step), `VAULT_TEST_POSTGRES_URL` (the
 //! server a fresh database is created on, default `postgres://postgres@127.0.0.1:5432/postgres`),
 //! `VAULT_LOAD_HOLD` (set: keep the seeded server running after the report, for profiling,
@@ -43,6 +49,53 @@ const SEED_THREADS: usize = 4;
 const WRITERS: usize = 32;
 /// Their usernames' prefix (`crowd00`…).
 const WRITER_PREFIX: &str = "crowd";
+/// Cards of the big study deck (`study`) and of the small one (`study-small`).
+const STUDY_BIG: usize = 10_000;
+const STUDY_SMALL: usize = 100;
+/// Decks of each stats account, and cards per deck.
+const STATS_DECKS: usize = 10;
+const STATS_CARDS_PER_DECK: usize = 100;
+/// Times each card of the stats accounts is reviewed: 1 000 reviews (`stats-small`) and
+/// 100 000 (`stats`).
+const STATS_ROUNDS_SMALL: usize = 1;
+const STATS_ROUNDS: usize = 100;
+/// The first learning step (1 minute by default) and a second's margin: a card first answered
+/// `again` is due this long after.
+const LEARNING_STEP: Duration = Duration::from_secs(61);
+
+/// The scenario groups `VAULT_LOAD_ONLY` chooses from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Groups {
+    resources: bool,
+    flashcards: bool,
+}
+
+impl Groups {
+    /// Parses `VAULT_LOAD_ONLY`'s value: group names separated by commas; absent, every group.
+    fn parse(only: Option<&str>) -> Result<Self> {
+        let Some(only) = only else {
+            return Ok(Self {
+                resources: true,
+                flashcards: true,
+            });
+        };
+        let mut groups = Self {
+            resources: false,
+            flashcards: false,
+        };
+        for name in only.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            match name {
+                "resources" => groups.resources = true,
+                "flashcards" => groups.flashcards = true,
+                other => bail!("VAULT_LOAD_ONLY: unknown group {other:?} (resources, flashcards)"),
+            }
+        }
+        if !groups.resources && !groups.flashcards {
+            bail!("VAULT_LOAD_ONLY={only:?} names no group (resources, flashcards)");
+        }
+        Ok(groups)
+    }
+}
 
 fn env_number(name: &str, default: usize) -> Result<usize> {
     match std::env::var(name) {
@@ -141,10 +194,16 @@ impl Bench<'_> {
     /// previous scenario (a search's first request after the growth step ranks all its hits
     /// once, cold, at 32 connections at a time).
     fn get(&mut self, name: &str, path: &str) -> Result<Stats> {
+        let token = self.token.clone();
+        self.get_as(name, path, &token)
+    }
+
+    /// [`Bench::get`] as the holder of `token`.
+    fn get_as(&mut self, name: &str, path: &str, token: &str) -> Result<Stats> {
         let target = url(self.server.addr, path);
-        let warm_up = Load::get(target.clone(), Some(&self.token), CONNECTIONS, 1);
+        let warm_up = Load::get(target.clone(), Some(token), CONNECTIONS, 1);
         wrk::run(&warm_up, self.dir, &format!("{name}-warm-up"))?;
-        let load = Load::get(target, Some(&self.token), CONNECTIONS, self.seconds);
+        let load = Load::get(target, Some(token), CONNECTIONS, self.seconds);
         let pid = self.server.pid();
         reset_peak_rss(pid);
         let stats = wrk::run(&load, self.dir, name)?;
@@ -170,6 +229,7 @@ impl Bench<'_> {
                 serde_json::json!({"username": MAIN_USER, "password": seed::PASSWORD}).to_string(),
             ),
             rotate_tokens: Vec::new(),
+            rotate_paths: Vec::new(),
             connections: CONNECTIONS,
             seconds: self.seconds,
         };
@@ -212,6 +272,7 @@ impl Bench<'_> {
             headers: Vec::new(),
             body: Some(body.clone()),
             rotate_tokens: tokens,
+            rotate_paths: Vec::new(),
             connections: CONNECTIONS,
             seconds,
         };
@@ -241,6 +302,108 @@ impl Bench<'_> {
         Ok(())
     }
 
+    /// The flashcards scenarios. Seeds through the API: `studier` with a deck of
+    /// [`STUDY_BIG`] cards and one of [`STUDY_SMALL`], every card answered `again` once (so
+    /// all are in learning, due a minute later, and the day's new-card allowance is spent:
+    /// the queue is all due cards); `stats1k` and `stats100k` with [`STATS_DECKS`] decks of
+    /// [`STATS_CARDS_PER_DECK`] cards, each card reviewed [`STATS_ROUNDS_SMALL`] or
+    /// [`STATS_ROUNDS`] times. Then measures `study-small` and `study` (`GET /api/study` of
+    /// each deck), `stats-small` and `stats` (`GET /api/stats` of each account) and `review`
+    /// (`POST /api/cards/{id}/reviews`, "good", over the big deck's cards in turn).
+    fn flashcards(&mut self, runtime: &tokio::runtime::Runtime, db: &TestDatabase) -> Result<()> {
+        let addr = self.server.addr;
+        let started = Instant::now();
+        let studier = seed::register(addr, "studier")?;
+        let big = seed::deck(addr, &studier, "Big deck")?;
+        let big_cards = seed::cards(addr, &studier, &big, STUDY_BIG, SEED_THREADS)?;
+        let small = seed::deck(addr, &studier, "Small deck")?;
+        let small_cards = seed::cards(addr, &studier, &small, STUDY_SMALL, SEED_THREADS)?;
+        let studied: Vec<String> = big_cards.iter().chain(&small_cards).cloned().collect();
+        seed::reviews(addr, &studier, &studied, 1, SEED_THREADS)?;
+        let learning_since = Instant::now();
+        let mut stats_tokens = Vec::new();
+        for (name, rounds) in [("stats1k", STATS_ROUNDS_SMALL), ("stats100k", STATS_ROUNDS)] {
+            let token = seed::register(addr, name)?;
+            let mut cards = Vec::new();
+            for d in 0..STATS_DECKS {
+                let deck = seed::deck(addr, &token, &format!("Deck {d}"))?;
+                cards.extend(seed::cards(
+                    addr,
+                    &token,
+                    &deck,
+                    STATS_CARDS_PER_DECK,
+                    SEED_THREADS,
+                )?);
+            }
+            let reviewing = Instant::now();
+            seed::reviews(addr, &token, &cards, rounds, SEED_THREADS)?;
+            let seconds = reviewing.elapsed().as_secs_f64();
+            #[allow(clippy::cast_precision_loss)] // at most 100 000
+            let made = (cards.len() * rounds) as f64;
+            println!(
+                "{name}: {made} reviews through the API in {seconds:.1} s ({:.0}/s)",
+                made / seconds
+            );
+            stats_tokens.push(token);
+        }
+        analyze(runtime, db)?;
+        println!(
+            "seeded {} cards and {} reviews of 3 users through the API in {:.1} s",
+            STUDY_BIG + STUDY_SMALL + 2 * STATS_DECKS * STATS_CARDS_PER_DECK,
+            STUDY_BIG
+                + STUDY_SMALL
+                + STATS_DECKS * STATS_CARDS_PER_DECK * (STATS_ROUNDS_SMALL + STATS_ROUNDS),
+            started.elapsed().as_secs_f64()
+        );
+        if let Some(wait) = LEARNING_STEP.checked_sub(learning_since.elapsed()) {
+            println!(
+                "waiting {:.0} s for the learning cards to fall due",
+                wait.as_secs_f64()
+            );
+            std::thread::sleep(wait);
+        }
+        // The queue is what the scenario means to measure: all due, none new.
+        let mut conn = vault_benches::client::Conn::connect(addr)?;
+        for (deck, cards) in [(&big, STUDY_BIG), (&small, STUDY_SMALL)] {
+            let queue = conn
+                .send(
+                    "GET",
+                    &format!("/api/study?deck={deck}"),
+                    Some(&studier),
+                    None,
+                )?
+                .expect(200, "study")?;
+            if queue["due_count"].as_u64() != u64::try_from(cards).ok()
+                || queue["new_count"].as_u64() != Some(0)
+            {
+                bail!(
+                    "the study queue of the {cards}-card deck is not all due: due_count {}, \
+                     new_count {}",
+                    queue["due_count"],
+                    queue["new_count"]
+                );
+            }
+        }
+        self.get_as("study-small", &format!("/api/study?deck={small}"), &studier)?;
+        self.get_as("study", &format!("/api/study?deck={big}"), &studier)?;
+        self.get_as("stats-small", "/api/stats", &stats_tokens[0])?;
+        self.get_as("stats", "/api/stats", &stats_tokens[1])?;
+        let paths: Vec<String> = big_cards.iter().map(|id| seed::review_path(id)).collect();
+        let review = Load {
+            url: url(addr, &paths[0]),
+            method: "POST",
+            headers: vec![("Authorization".into(), format!("Bearer {studier}"))],
+            body: Some(serde_json::json!({"rating": "good", "duration_ms": 3000}).to_string()),
+            rotate_tokens: Vec::new(),
+            rotate_paths: paths,
+            connections: CONNECTIONS,
+            seconds: self.seconds,
+        };
+        let stats = wrk::run(&review, self.dir, "review")?;
+        self.record("review", stats, None)?;
+        Ok(())
+    }
+
     fn stats(&self, name: &str) -> Option<Stats> {
         self.rows.iter().find(|r| r.name == name).map(|r| r.stats)
     }
@@ -265,69 +428,93 @@ impl Target {
 }
 
 fn targets(bench: &Bench<'_>) -> Vec<Target> {
-    let get = |name| bench.stats(name).unwrap_or_default();
-    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::INFINITY };
-    let mut targets = vec![
-        Target {
-            name: "me / baseline throughput ≥ 0.50",
-            ratio: ratio(get("me").rps, get("baseline").rps),
-            bound: 0.5,
-            at_least: true,
-        },
-        Target {
-            name: "list / me throughput ≥ 0.15",
-            ratio: ratio(get("list").rps, get("me").rps),
-            bound: 0.15,
-            at_least: true,
-        },
-        Target {
-            name: "deep p99 / list p99 ≤ 2",
-            ratio: ratio(get("deep").p99_ms, get("list").p99_ms),
-            bound: 2.0,
-            at_least: false,
-        },
-        Target {
-            name: "me p99 under login flood / quiet ≤ 5",
-            ratio: ratio(get("me-under-flood").p99_ms, get("me-quiet").p99_ms),
-            bound: 5.0,
-            at_least: false,
-        },
-    ];
-    if let Some(rss) = bench
-        .rows
-        .iter()
-        .find(|r| r.name == "list")
-        .and_then(|r| r.rss_mib)
-    {
-        targets.push(Target {
-            name: "list peak RSS ≤ 64 MiB",
-            ratio: rss,
-            bound: 64.0,
-            at_least: false,
-        });
-    }
-    if bench.stats("list-big").is_some() {
-        targets.push(Target {
-            name: "list p99 big / 10k ≤ 1.5",
-            ratio: ratio(get("list-big").p99_ms, get("list").p99_ms),
-            bound: 1.5,
-            at_least: false,
-        });
-        targets.push(Target {
-            name: "search p99 big / 10k ≤ 2",
-            ratio: ratio(get("search-big").p99_ms, get("search").p99_ms),
-            bound: 2.0,
-            at_least: false,
-        });
-    }
-    if bench.stats("pgbench-create").is_some() {
-        targets.push(Target {
-            name: "create (32 users) / pgbench ≥ 0.70",
-            ratio: ratio(get("create-32").rps, get("pgbench-create").rps),
-            bound: 0.7,
-            at_least: true,
-        });
-    }
+    // A ratio of two scenarios' figures, when both ran.
+    let ratio = |a: &str, b: &str, figure: fn(&Stats) -> f64| {
+        let (a, b) = (bench.stats(a)?, bench.stats(b)?);
+        let below = figure(&b);
+        Some(if below > 0.0 {
+            figure(&a) / below
+        } else {
+            f64::INFINITY
+        })
+    };
+    let rps = |s: &Stats| s.rps;
+    let p99 = |s: &Stats| s.p99_ms;
+    let mut targets = Vec::new();
+    let mut push = |name, ratio: Option<f64>, bound, at_least| {
+        if let Some(ratio) = ratio {
+            targets.push(Target {
+                name,
+                ratio,
+                bound,
+                at_least,
+            });
+        }
+    };
+    push(
+        "me / baseline throughput ≥ 0.50",
+        ratio("me", "baseline", rps),
+        0.5,
+        true,
+    );
+    push(
+        "list / me throughput ≥ 0.15",
+        ratio("list", "me", rps),
+        0.15,
+        true,
+    );
+    push(
+        "deep p99 / list p99 ≤ 2",
+        ratio("deep", "list", p99),
+        2.0,
+        false,
+    );
+    push(
+        "me p99 under login flood / quiet ≤ 5",
+        ratio("me-under-flood", "me-quiet", p99),
+        5.0,
+        false,
+    );
+    push(
+        "list peak RSS ≤ 64 MiB",
+        bench
+            .rows
+            .iter()
+            .find(|r| r.name == "list")
+            .and_then(|r| r.rss_mib),
+        64.0,
+        false,
+    );
+    push(
+        "list p99 big / 10k ≤ 1.5",
+        ratio("list-big", "list", p99),
+        1.5,
+        false,
+    );
+    push(
+        "search p99 big / 10k ≤ 2",
+        ratio("search-big", "search", p99),
+        2.0,
+        false,
+    );
+    push(
+        "create (32 users) / pgbench ≥ 0.70",
+        ratio("create-32", "pgbench-create", rps),
+        0.7,
+        true,
+    );
+    push(
+        "study p99 10 000-card deck / 100-card deck ≤ 2",
+        ratio("study", "study-small", p99),
+        2.0,
+        false,
+    );
+    push(
+        "stats p99 100 000 reviews / 1 000 ≤ 2",
+        ratio("stats", "stats-small", p99),
+        2.0,
+        false,
+    );
     targets
 }
 
@@ -342,6 +529,7 @@ fn run(adapter: &str, database: &str) -> Result<bool> {
     }
     let seconds = u32::try_from(env_number("VAULT_LOAD_SECONDS", 10)?)?;
     let big = env_number("VAULT_LOAD_BIG", 100_000)?;
+    let groups = Groups::parse(std::env::var("VAULT_LOAD_ONLY").ok().as_deref())?;
     let exe = std::env::current_exe()?;
     let server_bin = exe.with_file_name(format!("vault-{adapter}-server"));
     if !server_bin.exists() {
@@ -389,21 +577,7 @@ fn run(adapter: &str, database: &str) -> Result<bool> {
         println!("(PostgreSQL on loopback without TLS: sslmode=disable)");
     }
 
-    let started = Instant::now();
     let token = seed::register(addr, MAIN_USER)?;
-    seed::resources(addr, &token, 0, SMALL, SEED_THREADS)?;
-    seed::other_users(addr, 100, 100, SEED_THREADS)?;
-    analyze(&runtime, &db)?;
-    println!(
-        "seeded {} resources of 101 users through the API in {:.1} s",
-        SMALL + 100 * 100,
-        started.elapsed().as_secs_f64()
-    );
-    let me_body = {
-        let mut conn = vault_benches::client::Conn::connect(addr)?;
-        conn.send("GET", "/api/auth/me", Some(&token), None)?.body
-    };
-
     let mut bench = Bench {
         server: &server,
         dir,
@@ -411,44 +585,12 @@ fn run(adapter: &str, database: &str) -> Result<bool> {
         seconds,
         rows: Vec::new(),
     };
-    // The baseline: same framework, a bare handler, the same JSON as `me`; measured right
-    // before `me`, so that the ratio of the two sees the shared machine in the same state.
-    let body_file = dir.join("me.json");
-    std::fs::write(&body_file, &me_body)?;
-    let exe_path = exe.to_string_lossy().into_owned();
-    let body_path = body_file.to_string_lossy().into_owned();
-    let bare = Server::start_with_args(&exe_path, &["baseline", adapter, &body_path], dir, &[]);
-    let load = Load::get(url(bare.addr, "/api/auth/me"), None, CONNECTIONS, seconds);
-    reset_peak_rss(bare.pid());
-    let stats = wrk::run(&load, dir, "baseline")?;
-    bench.record("baseline", stats, peak_rss_mib(bare.pid()))?;
-    drop(bare);
-    bench.get("me", "/api/auth/me")?;
-    bench.get("list", "/api/resources?page=1&page_size=20")?;
-    bench.get("deep", "/api/resources?page=400&page_size=20")?;
-    bench.get(
-        "search",
-        &format!("/api/resources?search={}", seed::RARE_WORD),
-    )?;
-    bench.login_flood()?;
-
-    if big > SMALL {
-        let started = Instant::now();
-        seed::resources(addr, &bench.token, SMALL, big, SEED_THREADS)?;
-        analyze(&runtime, &db)?;
-        println!(
-            "grew {MAIN_USER} to {big} resources in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
-        bench.get("list-big", "/api/resources?page=1&page_size=20")?;
-        bench.get("deep-big", "/api/resources?page=400&page_size=20")?;
-        bench.get(
-            "search-big",
-            &format!("/api/resources?search={}", seed::RARE_WORD),
-        )?;
+    if groups.resources {
+        resources(&mut bench, &runtime, &db, adapter, big)?;
     }
-
-    bench.writes(&runtime, &db)?;
+    if groups.flashcards {
+        bench.flashcards(&runtime, &db)?;
+    }
 
     let targets = targets(&bench);
     let mut report = String::new();
@@ -497,6 +639,71 @@ fn run(adapter: &str, database: &str) -> Result<bool> {
     }
     drop(db);
     Ok(targets.iter().all(Target::holds))
+}
+
+/// The resources scenarios (see the module documentation), the main user seeded first.
+fn resources(
+    bench: &mut Bench<'_>,
+    runtime: &tokio::runtime::Runtime,
+    db: &TestDatabase,
+    adapter: &str,
+    big: usize,
+) -> Result<()> {
+    let (addr, dir, seconds) = (bench.server.addr, bench.dir, bench.seconds);
+    let exe = std::env::current_exe()?;
+    let started = Instant::now();
+    seed::resources(addr, &bench.token, 0, SMALL, SEED_THREADS)?;
+    seed::other_users(addr, 100, 100, SEED_THREADS)?;
+    analyze(runtime, db)?;
+    println!(
+        "seeded {} resources of 101 users through the API in {:.1} s",
+        SMALL + 100 * 100,
+        started.elapsed().as_secs_f64()
+    );
+    let me_body = {
+        let mut conn = vault_benches::client::Conn::connect(addr)?;
+        conn.send("GET", "/api/auth/me", Some(&bench.token), None)?
+            .body
+    };
+
+    // The baseline: same framework, a bare handler, the same JSON as `me`; measured right
+    // before `me`, so that the ratio of the two sees the shared machine in the same state.
+    let body_file = dir.join("me.json");
+    std::fs::write(&body_file, &me_body)?;
+    let exe_path = exe.to_string_lossy().into_owned();
+    let body_path = body_file.to_string_lossy().into_owned();
+    let bare = Server::start_with_args(&exe_path, &["baseline", adapter, &body_path], dir, &[]);
+    let load = Load::get(url(bare.addr, "/api/auth/me"), None, CONNECTIONS, seconds);
+    reset_peak_rss(bare.pid());
+    let stats = wrk::run(&load, dir, "baseline")?;
+    bench.record("baseline", stats, peak_rss_mib(bare.pid()))?;
+    drop(bare);
+    bench.get("me", "/api/auth/me")?;
+    bench.get("list", "/api/resources?page=1&page_size=20")?;
+    bench.get("deep", "/api/resources?page=400&page_size=20")?;
+    bench.get(
+        "search",
+        &format!("/api/resources?search={}", seed::RARE_WORD),
+    )?;
+    bench.login_flood()?;
+
+    if big > SMALL {
+        let started = Instant::now();
+        seed::resources(addr, &bench.token, SMALL, big, SEED_THREADS)?;
+        analyze(runtime, db)?;
+        println!(
+            "grew {MAIN_USER} to {big} resources in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        bench.get("list-big", "/api/resources?page=1&page_size=20")?;
+        bench.get("deep-big", "/api/resources?page=400&page_size=20")?;
+        bench.get(
+            "search-big",
+            &format!("/api/resources?search={}", seed::RARE_WORD),
+        )?;
+    }
+
+    bench.writes(runtime, db)
 }
 
 /// Refreshes the planner's statistics on PostgreSQL, as autovacuum does on a live database
@@ -552,7 +759,20 @@ fn serve_baseline(framework: &str, body_file: &Path) -> Result<ExitCode> {
 
 #[cfg(test)]
 mod tests {
-    use super::server_database_url;
+    use super::{server_database_url, Groups};
+
+    #[test]
+    fn load_only_chooses_groups_and_refuses_unknown_ones() {
+        let all = Groups::parse(None).expect("default");
+        assert!(all.resources && all.flashcards);
+        let cards = Groups::parse(Some("flashcards")).expect("one group");
+        assert!(!cards.resources && cards.flashcards);
+        let both = Groups::parse(Some(" resources , flashcards ")).expect("two groups");
+        assert_eq!(both, all);
+        for bad in ["", " , ", "cards", "resources,payments"] {
+            assert!(Groups::parse(Some(bad)).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn loopback_postgres_goes_without_tls_unless_the_url_chooses() {
