@@ -57,13 +57,15 @@
 //! statements, guarded by a compare-and-swap on the card's `reps`.
 
 pub mod model;
+mod reviews;
 pub mod schedule;
 mod service;
 pub mod store;
 
 pub use model::*;
+pub use reviews::streak;
 pub use schedule::{Outcome, Schedule, Scheduler};
-pub use service::{streak, FlashcardService, REVIEW_ATTEMPTS};
+pub use service::{FlashcardService, REVIEW_ATTEMPTS};
 #[cfg(any(test, feature = "mock"))]
 pub use store::MockFlashcardStore;
 pub use store::{

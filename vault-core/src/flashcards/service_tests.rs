@@ -5,8 +5,9 @@ use chrono::DateTime;
 use mockall::predicate::{always, eq};
 
 use super::*;
+use crate::flashcards::reviews::{streak, to_stats};
 use crate::flashcards::schedule::Schedule;
-use crate::flashcards::store::{DayRow, MockFlashcardStore, StateCounts};
+use crate::flashcards::store::{DayRow, MockFlashcardStore, ReviewApplied, StateCounts, StatsRows};
 use crate::principal::Role;
 use crate::time::ManualClock;
 
