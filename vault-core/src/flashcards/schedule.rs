@@ -242,7 +242,9 @@ impl Scheduler {
             CardState::Relearning => (&self.relearning_steps, CardState::Relearning),
             CardState::Review => {
                 return match (rating, self.relearning_steps.first()) {
-                    (Rating::Again, Some(first)) => (CardState::Relearning, 0, now + *first),
+                    (Rating::Again, Some(first)) => {
+                        (CardState::Relearning, 0, self.after(now, *first))
+                    }
                     _ => review,
                 };
             }
@@ -255,18 +257,26 @@ impl Scheduler {
         let at = if card.state == CardState::New { 0 } else { at };
         let step = |index: usize| u32::try_from(index).unwrap_or(u32::MAX);
         match rating {
-            Rating::Again => (short_state, 0, now + steps[0]),
+            Rating::Again => (short_state, 0, self.after(now, steps[0])),
             Rating::Hard => {
                 let delay = match (at, steps.get(1)) {
                     (0, Some(second)) => (steps[0] + *second) / 2,
                     (0, None) => steps[0] * 3 / 2,
                     (at, _) => steps[at],
                 };
-                (short_state, step(at), now + delay)
+                (short_state, step(at), self.after(now, delay))
             }
-            Rating::Good if at < last => (short_state, step(at + 1), now + steps[at + 1]),
+            Rating::Good if at < last => {
+                (short_state, step(at + 1), self.after(now, steps[at + 1]))
+            }
             Rating::Good | Rating::Easy => review,
         }
+    }
+
+    /// `now` plus a short-term step, never past the maximum interval: steps may be configured
+    /// longer than it, and the due times of all four answers must stay within it.
+    fn after(&self, now: Timestamp, step: Duration) -> Timestamp {
+        now + step.min(Duration::days(i64::from(self.maximum_interval_days)))
     }
 
     /// Whole-day intervals of the four answers: FSRS's intervals rounded, fuzzed when on,

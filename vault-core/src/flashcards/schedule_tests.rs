@@ -246,3 +246,26 @@ fn outcomes_never_decrease_from_again_to_easy() {
         at = card.due + Duration::hours(6);
     }
 }
+
+/// Steps longer than the maximum interval are cut to it, so no answer (hard's 1.5 × a single
+/// step, and good pushed up to hard's due time) is scheduled past the maximum.
+#[test]
+fn steps_longer_than_the_maximum_interval_stay_within_it() {
+    let config = FlashcardsConfig::default()
+        .with_learning_steps(vec![std::time::Duration::from_secs(748_800)])
+        .with_relearning_steps(vec![])
+        .with_maximum_interval_days(1)
+        .with_desired_retention(0.7);
+    let scheduler = Scheduler::new(&config).expect("valid settings");
+    let now = DateTime::from_timestamp(1_795_342_530, 0).expect("valid time");
+    let outcomes = scheduler
+        .outcomes(&Schedule::new_card(now), now, 0)
+        .expect("outcomes");
+    for outcome in &outcomes {
+        assert!(
+            outcome.schedule.due <= now + Duration::days(1),
+            "{outcome:?}"
+        );
+        assert!(outcome.scheduled_days <= 1, "{outcome:?}");
+    }
+}
